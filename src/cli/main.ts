@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { GatehouseError, ValidationError } from '../domain/errors.ts';
+import { GRAPH_PERMISSIONS, isGraphPermission, ROLE_TEMPLATES } from '../domain/directory.ts';
+import { groupCreate, userCreate } from '../domain/graph.ts';
+import { parseCollectionQuery } from '../domain/odata.ts';
+import { parseInput } from '../domain/validation.ts';
+import { bootstrapIfEmpty, initTenant, type InitResult } from '../flows/init/flow.ts';
+import { buildServer } from '../http/server.ts';
+import { rotateSigningKey } from '../oidc/keys.ts';
+import { addPassword, createApplication, grantPermissions } from '../store/applications.ts';
+import { migrate, openDatabase, schemaVersion, type Db, type OpenDatabase } from '../store/database.ts';
+import { addMember, createGroup, listGroups } from '../store/groups.ts';
+import { createRoleAssignment, listRoleAssignments } from '../store/roles.ts';
+import { findTenant, listTenants } from '../store/tenants.ts';
+import { createUser, deleteUser, getUser, listUsers } from '../store/users.ts';
+
+/**
+ * The `gatehouse` command. Thin: parse options, open the database, call a flow or a repository,
+ * print text or (with --json) one JSON document.
+ */
+type Out = { json?: boolean };
+
+function print(opts: Out, value: unknown, human: () => string): void {
+  process.stdout.write(opts.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+async function withDatabase<T>(purpose: string, fn: (db: Db, config: Config, database: OpenDatabase) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, purpose, poolMax: 2 });
+  try {
+    await migrate(database.db);
+    return await fn(database.db, config, database);
+  } finally {
+    await database.close();
+  }
+}
+
+/** --tenant takes an id or a display name; without it, the only tenant. */
+async function resolveTenant(db: Db, ref: string | undefined): Promise<string> {
+  const tenants = await listTenants(db);
+  if (ref) {
+    const byId = await findTenant(db, ref);
+    if (byId) return byId.id;
+    const byName = tenants.filter((t) => t.displayName.toLowerCase() === ref.toLowerCase());
+    if (byName.length === 1) return byName[0]!.id;
+    throw new ValidationError('--tenant', 'exists', `No single tenant is named or identified by '${ref}'. Tenants: ${tenants.map((t) => `${t.displayName} (${t.id})`).join(', ') || 'none'}.`);
+  }
+  if (tenants.length === 1) return tenants[0]!.id;
+  throw new ValidationError('--tenant', 'required', tenants.length === 0 ? 'There is no tenant yet: run `gatehouse init --tenant NAME --admin UPN` first.' : `Several tenants exist; name one with --tenant: ${tenants.map((t) => `${t.displayName} (${t.id})`).join(', ')}.`);
+}
+
+function banner(r: InitResult): string {
+  return [
+    `Tenant "${r.tenantName}" (${r.tenantId})`,
+    `  issuer:            ${r.issuer}`,
+    `  sign in at:        ${r.signInUrl}`,
+    `  first admin:       ${r.admin.userPrincipalName} (Global Administrator)`,
+    `  automation client: ${r.automation.clientId}`,
+    `  client secret:     ${r.automation.clientSecret}   (shown once; stored hashed)`,
+    `  token endpoint:    ${r.tokenEndpoint}  (client_credentials, client_secret_post)`,
+    `  Graph API:         ${r.graphBaseUrl}`,
+  ].join('\n');
+}
+
+const program = new Command('gatehouse')
+  .description('Gatehouse: a passkey-first OpenID Connect identity provider')
+  .showHelpAfterError()
+  .exitOverride();
+
+const jsonOption = () => new Option('--json', 'print one JSON document');
+
+program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_PUBLIC_URL)')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, purpose: 'gatehouse serve', poolMax: config.poolMax });
+    await migrate(database.db);
+    const boot = await bootstrapIfEmpty(database.db, {
+      tenant: process.env.GATEHOUSE_TENANT || 'Default',
+      admin: process.env.GATEHOUSE_ADMIN || 'admin@gatehouse.localhost',
+    }, config.publicBaseUrl, new Date());
+    if (boot) {
+      process.stdout.write(`\nFirst start: set up a default tenant.\n${banner(boot)}\n\n`);
+    }
+    const { app } = await buildServer({ database, config });
+    let closing = false;
+    const shutdown = async (signal: string) => {
+      if (closing) return;
+      closing = true;
+      app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      const force = setTimeout(() => {
+        app.log.error('in-flight requests did not finish within 30 s; exiting');
+        process.exit(1);
+      }, 30_000);
+      force.unref();
+      await app.close();
+      await database.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    await app.listen({ port: config.port, host: config.host });
+    process.stdout.write(`Gatehouse listening on ${config.publicBaseUrl} (${database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})\n`);
+  });
+
+program.command('init').description('create a tenant, its first Global Administrator and an automation client')
+  .requiredOption('--tenant <name>', 'tenant display name')
+  .requiredOption('--admin <upn>', "first admin's userPrincipalName")
+  .option('--admin-name <name>', "first admin's display name")
+  .addOption(jsonOption())
+  .action(async (o: { tenant: string; admin: string; adminName?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse init', (db, config) => initTenant(db, { tenant: o.tenant, admin: o.admin, adminDisplayName: o.adminName }, config.publicBaseUrl, new Date()));
+    print(o, r, () => banner(r));
+  });
+
+program.command('migrate').description('apply pending database migrations').addOption(jsonOption())
+  .action(async (o: Out) => {
+    const r = await withDatabase('gatehouse migrate', async (db) => ({ schemaVersion: await schemaVersion(db) }));
+    print(o, r, () => `Database schema at version ${r.schemaVersion}.`);
+  });
+
+const keys = program.command('keys').description('signing keys');
+keys.command('rotate').description("make a new signing key active; the old one stays published until its tokens expire")
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse keys rotate', async (db) => {
+      const tenantId = await resolveTenant(db, o.tenant);
+      return { tenantId, ...(await rotateSigningKey(db, tenantId, new Date())) };
+    });
+    print(o, r, () => `New signing key ${r.kid} is active for ${r.tenantId}; retired (still published until their tokens expire): ${r.retired.join(', ') || 'none'}.`);
+  });
+
+program.command('tenants').description('list tenants').addOption(jsonOption())
+  .action(async (o: Out) => {
+    const r = await withDatabase('gatehouse tenants', (db) => listTenants(db));
+    print(o, r, () => r.map((t) => `${t.id}  ${t.displayName}`).join('\n') || 'No tenants.');
+  });
+
+const user = program.command('user').description('users (DIR-2)');
+user.command('create').requiredOption('--upn <upn>').requiredOption('--name <displayName>').option('--guest', 'userType Guest')
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { upn: string; name: string; guest?: boolean; tenant?: string; json?: boolean }) => {
+    const input = parseInput(userCreate, { userPrincipalName: o.upn, displayName: o.name, userType: o.guest ? 'Guest' : 'Member' }, 'options');
+    const r = await withDatabase('gatehouse user create', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      return db.transaction().execute((trx) => createUser(trx, t, input));
+    });
+    print(o, r, () => `Created ${r.userPrincipalName} (${r.id}).`);
+  });
+user.command('list').option('--filter <odata>', "e.g. \"startswith(displayName,'A')\"").option('--top <n>').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { filter?: string; top?: string; tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse user list', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      const q = parseCollectionQuery({ ...(o.filter ? { $filter: o.filter } : {}), ...(o.top ? { $top: o.top } : {}) }, { filterFields: ['userPrincipalName', 'displayName', 'id', 'accountEnabled'], selectFields: [], defaultTop: 999 });
+      return (await listUsers(db, t, q)).items;
+    });
+    print(o, r, () => r.map((u) => `${u.id}  ${u.userPrincipalName}  ${u.displayName}${u.accountEnabled ? '' : '  (disabled)'}`).join('\n') || 'No users.');
+  });
+user.command('get').argument('<id|upn>').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (ref: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse user get', async (db) => getUser(db, await resolveTenant(db, o.tenant), ref));
+    print(o, r, () => Object.entries(r).map(([k, v]) => `${k}: ${String(v)}`).join('\n'));
+  });
+user.command('delete').argument('<id|upn>').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (ref: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse user delete', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      return db.transaction().execute((trx) => deleteUser(trx, t, ref));
+    });
+    print(o, { deleted: r.id, userPrincipalName: r.userPrincipalName }, () => `Deleted ${r.userPrincipalName} (${r.id}).`);
+  });
+
+const group = program.command('group').description('groups (DIR-3)');
+group.command('create').requiredOption('--name <displayName>').option('--description <text>').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { name: string; description?: string; tenant?: string; json?: boolean }) => {
+    const input = parseInput(groupCreate, { displayName: o.name, ...(o.description ? { description: o.description } : {}) }, 'options');
+    const r = await withDatabase('gatehouse group create', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      return db.transaction().execute((trx) => createGroup(trx, t, input));
+    });
+    print(o, r, () => `Created group ${r.displayName} (${r.id}).`);
+  });
+group.command('list').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse group list', async (db) => (await listGroups(db, await resolveTenant(db, o.tenant), { filter: undefined, top: 999, select: undefined, skipToken: undefined })).items);
+    print(o, r, () => r.map((g) => `${g.id}  ${g.displayName}`).join('\n') || 'No groups.');
+  });
+group.command('add-member').requiredOption('--group <id>').requiredOption('--member <id|upn>', 'a user (id or UPN) or a group id').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { group: string; member: string; tenant?: string; json?: boolean }) => {
+    await withDatabase('gatehouse group add-member', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      const memberId = o.member.includes('@') ? (await getUser(db, t, o.member)).id : o.member.toLowerCase();
+      await db.transaction().execute((trx) => addMember(trx, t, o.group, memberId));
+    });
+    print(o, { group: o.group, member: o.member, added: true }, () => `Added ${o.member} to ${o.group}.`);
+  });
+
+const role = program.command('role').description('directory role assignments (DIR-4)');
+role.command('assign').requiredOption('--role <name|id>', `one of: ${ROLE_TEMPLATES.map((r) => r.displayName).join(', ')}`)
+  .requiredOption('--principal <id|upn>').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { role: string; principal: string; tenant?: string; json?: boolean }) => {
+    const def = ROLE_TEMPLATES.find((r) => r.id === o.role.toLowerCase() || r.displayName.toLowerCase() === o.role.toLowerCase());
+    if (!def) throw new ValidationError('--role', 'knownRole', `Unknown role '${o.role}'. Roles: ${ROLE_TEMPLATES.map((r) => r.displayName).join(', ')}.`);
+    const r = await withDatabase('gatehouse role assign', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      const principalId = o.principal.includes('@') ? (await getUser(db, t, o.principal)).id : o.principal.toLowerCase();
+      return db.transaction().execute((trx) => createRoleAssignment(trx, t, { roleDefinitionId: def.id, principalId, directoryScopeId: '/' }));
+    });
+    print(o, r, () => `Assigned ${def.displayName} to ${r.principalId} (assignment ${r.id}).`);
+  });
+role.command('list').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse role list', async (db) => (await listRoleAssignments(db, await resolveTenant(db, o.tenant), { filter: undefined, top: 999, select: undefined, skipToken: undefined })).items);
+    print(o, r, () => r.map((a) => `${ROLE_TEMPLATES.find((t) => t.id === a.roleDefinitionId)?.displayName ?? a.roleDefinitionId}  ${a.principalId}`).join('\n') || 'No role assignments.');
+  });
+
+const appCmd = program.command('app').description('applications (DIR-5, DIR-6)');
+appCmd.command('create-automation').description('an automation app with client credentials and the Graph permissions named')
+  .requiredOption('--name <displayName>')
+  .option('--permission <name...>', `Graph application permissions: ${GRAPH_PERMISSIONS.join(', ')}`, [])
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { name: string; permission: string[]; tenant?: string; json?: boolean }) => {
+    const bad = o.permission.find((p) => !isGraphPermission(p));
+    if (bad) throw new ValidationError('--permission', 'knownPermission', `Unknown Graph permission '${bad}'. Known: ${GRAPH_PERMISSIONS.join(', ')}.`);
+    const r = await withDatabase('gatehouse app create-automation', async (db) => {
+      const t = await resolveTenant(db, o.tenant);
+      return db.transaction().execute(async (trx) => {
+        const a = await createApplication(trx, t, { displayName: o.name }, 'automation');
+        await grantPermissions(trx, t, a.id, o.permission);
+        const secret = await addPassword(trx, t, a.id, { displayName: 'created by gatehouse app create-automation' }, new Date());
+        return { objectId: a.id, appId: a.appId, clientId: a.appId, clientSecret: secret.secretText!, permissions: o.permission };
+      });
+    });
+    print(o, r, () => `Created automation app ${r.clientId}\n  client secret: ${r.clientSecret}   (shown once; stored hashed)\n  permissions: ${r.permissions.join(', ') || 'none'}`);
+  });
+
+async function main(argv: string[]): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof GatehouseError || err instanceof ConfigError) {
+      const code = err instanceof GatehouseError ? err.code : 'ConfigurationError';
+      const field = err instanceof GatehouseError ? err.target?.field : undefined;
+      if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code, message: err.message, ...(field ? { target: field } : {}) } }, null, 2)}\n`);
+      else process.stderr.write(`gatehouse: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`gatehouse: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+if (code !== 0 || !['serve'].includes(process.argv[2] ?? '')) process.exitCode = code;

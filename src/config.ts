@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+
+/** Server configuration from the environment (architecture.md, "Contracts"). */
+export type Config = {
+  port: number;
+  host: string;
+  /** Where users and relying parties reach this server; issuers are built from it. */
+  publicBaseUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolMax: number;
+  logLevel: string;
+  bodyLimitBytes: number;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intSetting(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST || '0.0.0.0';
+  const base = env.GATEHOUSE_PUBLIC_URL || `http://localhost:${port}`;
+  let publicBaseUrl: string;
+  try {
+    const u = new URL(base);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    if (u.search || u.hash) throw new Error('query');
+    publicBaseUrl = u.href.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`GATEHOUSE_PUBLIC_URL '${base}' must be an absolute http(s) URL without query or fragment, e.g. https://id.example.com`);
+  }
+  const dataDir = env.GATEHOUSE_DATA_DIR || './data';
+  return {
+    port,
+    host,
+    publicBaseUrl,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: dataDir === 'memory://' ? dataDir : resolve(dataDir),
+    poolMax: intSetting(env, 'GATEHOUSE_DB_POOL_MAX', 10, 1, 1000),
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimitBytes: intSetting(env, 'GATEHOUSE_BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}
+
+function intSetting(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}='${raw}' must be an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}

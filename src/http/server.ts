@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { sql } from 'kysely';
+import type { Config } from '../config.ts';
+import { GraphTokenVerifier } from '../oidc/graphTokens.ts';
+import { TenantProviders } from '../oidc/provider.ts';
+import type { OpenDatabase } from '../store/database.ts';
+import { errorHandler, graphErrorBody } from './errors.ts';
+import { applicationRoutes } from './graph/applications.ts';
+import { groupRoutes } from './graph/groups.ts';
+import { roleRoutes } from './graph/roles.ts';
+import { userRoutes } from './graph/users.ts';
+import { Metrics } from './metrics.ts';
+import { oidcRoutes } from './oidcMount.ts';
+
+export type ServerDeps = { database: OpenDatabase; config: Config; logger?: boolean };
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'publickey-credentials-get=(self), publickey-credentials-create=(self)',
+};
+
+/** The HTTP surface: health, metrics, per-tenant OIDC and the Graph-shaped admin API. Thin by design. */
+export async function buildServer(deps: ServerDeps) {
+  const { database, config } = deps;
+  const { db } = database;
+  const metrics = new Metrics();
+  metrics.setPoolStats(() => database.poolStats());
+
+  const app = Fastify({
+    logger: deps.logger === false ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(graphErrorBody(req, 'Request_ResourceNotFound', `No resource at ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}.`)));
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    if (config.publicBaseUrl.startsWith('https:')) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    reply.header('request-id', req.id);
+    reply.header('client-request-id', req.headers['client-request-id'] ?? req.id);
+    if (req.url.startsWith('/graph/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.sent && req.routeOptions.url?.startsWith('/:tenantId/')) return; // hijacked OIDC routes count themselves
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await sql`SELECT 1`.execute(db);
+      return { status: 'ready', database: database.kind };
+    } catch (err) {
+      reply.log.warn({ err }, 'database not reachable');
+      return reply.status(503).send({ status: 'unavailable', database: database.kind });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+
+  const urls = { base: config.publicBaseUrl };
+  const verifier = new GraphTokenVerifier(db, config.publicBaseUrl);
+  await app.register(async (graph) => {
+    graph.decorateRequest('caller', null as never);
+    graph.addHook('onRequest', async (req) => {
+      req.caller = await verifier.verify(req.headers.authorization);
+    });
+    userRoutes(graph, db, urls);
+    groupRoutes(graph, db, urls);
+    roleRoutes(graph, db, urls);
+    applicationRoutes(graph, db, urls);
+  }, { prefix: '/graph/v1.0' });
+
+  const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl });
+  await app.register(async (scope) => oidcRoutes(scope, providers, metrics));
+
+  return { app, metrics };
+}

@@ -1,0 +1,79 @@
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
+import { UnauthorizedError } from '../domain/errors.ts';
+import { isGuid } from '../domain/validation.ts';
+import type { Db } from '../store/database.ts';
+import { keySetVersion, publishedKeys } from '../store/signingKeys.ts';
+import { findTenant } from '../store/tenants.ts';
+import { publicJwk } from './keys.ts';
+import { graphResource, issuerFor } from './provider.ts';
+
+export type GraphCaller = { kind: 'app'; tenantId: string; appId: string; permissions: string[] };
+
+type KeyEntry = { jwks: ReturnType<typeof createLocalJWKSet>; version: string; checkedAt: number };
+
+/**
+ * Checks bearer tokens for the admin API: signature by one of the tenant's published keys,
+ * issuer = the tenant's issuer, audience = this server's Graph resource, not expired.
+ */
+export class GraphTokenVerifier {
+  readonly #db: Db;
+  readonly #base: string;
+  readonly #keys = new Map<string, KeyEntry>();
+
+  constructor(db: Db, publicBaseUrl: string) {
+    this.#db = db;
+    this.#base = publicBaseUrl;
+  }
+
+  async verify(authorization: string | undefined): Promise<GraphCaller> {
+    if (!authorization) throw new UnauthorizedError('Access token is empty: send Authorization: Bearer <token> from the tenant\'s token endpoint.');
+    const m = /^Bearer ([A-Za-z0-9_.-]{10,8192})$/i.exec(authorization.trim());
+    if (!m) throw new UnauthorizedError('Authorization header must be "Bearer <JWT access token>".');
+    const token = m[1]!;
+    let tid: unknown;
+    try {
+      tid = decodeJwt(token).tid;
+    } catch {
+      throw new UnauthorizedError('Access token is not a JWT.');
+    }
+    if (typeof tid !== 'string' || !isGuid(tid)) throw new UnauthorizedError('Access token has no tenant (tid) claim.');
+    const jwks = await this.#jwks(tid);
+    if (!jwks) throw new UnauthorizedError('Access token names a tenant this server does not have.');
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: issuerFor(this.#base, tid),
+        audience: graphResource(this.#base),
+        algorithms: ['RS256', 'ES256', 'EdDSA'],
+        requiredClaims: ['exp', 'iat'],
+      });
+      const appId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : '';
+      const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+      if (payload.idtyp !== 'app' || !appId) throw new UnauthorizedError('Only application (client credentials) tokens are accepted here for now.');
+      return { kind: 'app', tenantId: tid, appId, permissions: roles };
+    } catch (err) {
+      if (err instanceof UnauthorizedError) throw err;
+      const code = (err as { code?: string }).code ?? '';
+      const reason = code === 'ERR_JWT_EXPIRED' ? 'Lifetime validation failed, the token is expired.'
+        : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `Access token claim check failed: ${(err as Error).message}.`
+          : 'Access token validation failure: signature or key unknown.';
+      throw new UnauthorizedError(reason, (err as Error).message);
+    }
+  }
+
+  async #jwks(tenantId: string): Promise<KeyEntry['jwks'] | undefined> {
+    const now = Date.now();
+    const hit = this.#keys.get(tenantId);
+    if (hit && now - hit.checkedAt < 10_000) return hit.jwks;
+    const version = await keySetVersion(this.#db, tenantId);
+    if (hit && hit.version === version) {
+      hit.checkedAt = now;
+      return hit.jwks;
+    }
+    if (!(await findTenant(this.#db, tenantId))) return undefined;
+    const keys = await publishedKeys(this.#db, tenantId, new Date());
+    const set: JSONWebKeySet = { keys: keys.map((k) => publicJwk(k.privateJwk)) as JSONWebKeySet['keys'] };
+    const entry = { jwks: createLocalJWKSet(set), version, checkedAt: now };
+    this.#keys.set(tenantId, entry);
+    return entry.jwks;
+  }
+}

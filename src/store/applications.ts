@@ -1,0 +1,163 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { sql, type Selectable, type Updateable } from 'kysely';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { ApplicationCreate, ApplicationUpdate } from '../domain/graph.ts';
+import type { CollectionQuery } from '../domain/odata.ts';
+import type { Application, Page, PasswordCredential } from '../domain/resources.ts';
+import { isGuid } from '../domain/validation.ts';
+import type { Db } from './database.ts';
+import { decodeSkipToken, encodeSkipToken, filterSql, isUniqueViolation, type ColumnMap } from './query.ts';
+import type { ApplicationSecretTable, ApplicationTable } from './schema.ts';
+
+export const APPLICATION_FILTER_COLUMNS: ColumnMap = {
+  id: { column: 'id', type: 'uuid' },
+  appId: { column: 'app_id', type: 'uuid' },
+  displayName: { column: 'display_name', type: 'ci-text' },
+};
+
+/** Client secrets are 256-bit random strings; a plain SHA-256 suffices for such entropy. */
+export function hashClientSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+}
+
+function toCredential(r: Selectable<ApplicationSecretTable>): PasswordCredential {
+  return {
+    keyId: r.key_id, displayName: r.display_name, hint: r.hint,
+    startDateTime: r.start_date_time.toISOString(), endDateTime: r.end_date_time.toISOString(), secretText: null,
+  };
+}
+
+async function hydrate(db: Db, rows: Selectable<ApplicationTable>[]): Promise<Application[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const secrets = await db.selectFrom('application_secrets').selectAll().where('application_id', 'in', ids).orderBy('start_date_time').execute();
+  const perms = await db.selectFrom('application_permissions').selectAll().where('application_id', 'in', ids).orderBy('permission').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    appId: r.app_id,
+    displayName: r.display_name,
+    signInAudience: 'AzureADMyOrg',
+    web: { redirectUris: r.web_redirect_uris },
+    spa: { redirectUris: r.spa_redirect_uris },
+    publicClient: { redirectUris: r.public_client_redirect_uris },
+    passwordCredentials: secrets.filter((s) => s.application_id === r.id).map(toCredential),
+    gatehouseKind: r.kind as Application['gatehouseKind'],
+    gatehouseGraphPermissions: perms.filter((p) => p.application_id === r.id).map((p) => p.permission),
+    createdDateTime: r.created_at.toISOString(),
+  }));
+}
+
+export async function createApplication(
+  db: Db, tenantId: string, input: ApplicationCreate, kind: Application['gatehouseKind'] = 'registered',
+): Promise<Application> {
+  try {
+    const row = await db.insertInto('applications').values({
+      id: randomUUID(),
+      tenant_id: tenantId,
+      app_id: input.appId ?? randomUUID(),
+      display_name: input.displayName,
+      kind,
+      web_redirect_uris: JSON.stringify(input.web?.redirectUris ?? []),
+      spa_redirect_uris: JSON.stringify(input.spa?.redirectUris ?? []),
+      public_client_redirect_uris: JSON.stringify(input.publicClient?.redirectUris ?? []),
+    }).returningAll().executeTakeFirstOrThrow();
+    return (await hydrate(db, [row]))[0]!;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(`An application with appId '${input.appId}' already exists in this tenant.`);
+    throw err;
+  }
+}
+
+async function row(db: Db, tenantId: string, id: string): Promise<Selectable<ApplicationTable>> {
+  if (!isGuid(id)) throw new NotFoundError('application', id);
+  const r = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+  if (!r) throw new NotFoundError('application', id);
+  return r;
+}
+
+export async function getApplication(db: Db, tenantId: string, id: string): Promise<Application> {
+  return (await hydrate(db, [await row(db, tenantId, id)]))[0]!;
+}
+
+export async function findApplicationByAppId(db: Db, tenantId: string, appId: string): Promise<Application | undefined> {
+  if (!isGuid(appId)) return undefined;
+  const r = await db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId).where('app_id', '=', appId.toLowerCase()).executeTakeFirst();
+  return r ? (await hydrate(db, [r]))[0] : undefined;
+}
+
+export async function listApplications(db: Db, tenantId: string, query: CollectionQuery): Promise<Page<Application>> {
+  let q = db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId);
+  if (query.filter) {
+    const f = filterSql(query.filter, APPLICATION_FILTER_COLUMNS);
+    q = q.where(() => f);
+  }
+  if (query.skipToken) {
+    const [name, id] = decodeSkipToken(query.skipToken);
+    q = q.where(sql<boolean>`(display_name, id) > (${name}, ${id}::uuid)`);
+  }
+  const rows = await q.orderBy('display_name').orderBy('id').limit(query.top + 1).execute();
+  const items = rows.slice(0, query.top);
+  const last = items.at(-1);
+  return { items: await hydrate(db, items), nextSkipToken: rows.length > query.top && last ? encodeSkipToken(last.display_name, last.id) : undefined };
+}
+
+export async function updateApplication(db: Db, tenantId: string, id: string, patch: ApplicationUpdate): Promise<Application> {
+  const current = await row(db, tenantId, id);
+  const values: Updateable<ApplicationTable> = {};
+  if (patch.displayName !== undefined) values.display_name = patch.displayName;
+  if (patch.web) values.web_redirect_uris = JSON.stringify(patch.web.redirectUris);
+  if (patch.spa) values.spa_redirect_uris = JSON.stringify(patch.spa.redirectUris);
+  if (patch.publicClient) values.public_client_redirect_uris = JSON.stringify(patch.publicClient.redirectUris);
+  if (Object.keys(values).length > 0) await db.updateTable('applications').set(values).where('id', '=', current.id).execute();
+  return getApplication(db, tenantId, current.id);
+}
+
+export async function deleteApplication(db: Db, tenantId: string, id: string): Promise<Application> {
+  const app = await getApplication(db, tenantId, id);
+  if (app.gatehouseKind === 'firstParty') {
+    throw new ValidationError('id', 'firstParty', `'${app.displayName}' is a first-party application (DIR-5) and can't be deleted.`);
+  }
+  await db.deleteFrom('oidc_artefacts').where('tenant_id', '=', tenantId).where(sql<boolean>`payload->>'clientId' = ${app.appId}`).execute();
+  await db.deleteFrom('applications').where('id', '=', app.id).execute();
+  return app;
+}
+
+/** Graph's addPassword: the secret is in this response only; a hash is stored. */
+export async function addPassword(
+  db: Db, tenantId: string, id: string, opts: { displayName?: string | undefined; endDateTime?: string | undefined }, now: Date,
+): Promise<PasswordCredential> {
+  const app = await row(db, tenantId, id);
+  const count = await db.selectFrom('application_secrets').select((eb) => eb.fn.countAll<number>().as('n')).where('application_id', '=', app.id).executeTakeFirstOrThrow();
+  if (Number(count.n) >= 10) throw new ValidationError('passwordCredential', 'maxSecrets', 'An application can hold at most 10 client secrets; remove one first.');
+  const end = opts.endDateTime ? new Date(opts.endDateTime) : new Date(now.getTime() + 2 * 365 * 24 * 3600 * 1000);
+  if (end.getTime() <= now.getTime()) throw new ValidationError('passwordCredential.endDateTime', 'future', 'endDateTime must be in the future.');
+  const secret = randomBytes(32).toString('base64url');
+  const r = await db.insertInto('application_secrets').values({
+    key_id: randomUUID(), tenant_id: tenantId, application_id: app.id, display_name: opts.displayName ?? null,
+    hint: secret.slice(0, 3), secret_hash: hashClientSecret(secret), start_date_time: now, end_date_time: end,
+  }).returningAll().executeTakeFirstOrThrow();
+  return { ...toCredential(r), secretText: secret };
+}
+
+export async function removePassword(db: Db, tenantId: string, id: string, keyId: string): Promise<void> {
+  const app = await row(db, tenantId, id);
+  if (!isGuid(keyId)) throw new ValidationError('keyId', 'format', 'keyId must be a GUID.');
+  const res = await db.deleteFrom('application_secrets').where('application_id', '=', app.id).where('key_id', '=', keyId.toLowerCase()).executeTakeFirst();
+  if (Number(res.numDeletedRows) === 0) throw new NotFoundError('passwordCredential', keyId);
+}
+
+export async function grantPermissions(db: Db, tenantId: string, id: string, permissions: readonly string[]): Promise<void> {
+  const app = await row(db, tenantId, id);
+  if (permissions.length === 0) return;
+  await db.insertInto('application_permissions')
+    .values(permissions.map((permission) => ({ tenant_id: tenantId, application_id: app.id, permission })))
+    .onConflict((oc) => oc.doNothing()).execute();
+}
+
+/** What the OIDC layer needs to authenticate a client: its secrets' hashes and permissions. */
+export async function clientRecord(db: Db, tenantId: string, appId: string): Promise<{ app: Application; secretHashes: { hash: string; endDateTime: Date }[] } | undefined> {
+  const app = await findApplicationByAppId(db, tenantId, appId);
+  if (!app) return undefined;
+  const secrets = await db.selectFrom('application_secrets').select(['secret_hash', 'end_date_time']).where('application_id', '=', app.id).execute();
+  return { app, secretHashes: secrets.map((s) => ({ hash: s.secret_hash, endDateTime: s.end_date_time })) };
+}

@@ -1,0 +1,10 @@
+import { statements as directory } from './0001_directory.ts';
+
+/**
+ * Versioned migrations, applied in order at start-up. Each is a string of SQL statements separated
+ * by `;` at line ends (PGlite's extended protocol takes one statement per query). Never edit a
+ * released migration: add the next one.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'directory', sql: directory },
+];
