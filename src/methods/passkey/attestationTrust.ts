@@ -8,7 +8,7 @@
  * MDS3 status reports when metadata is loaded (see aaguid.ts).
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import type { TrustAnchors } from './aaguid.ts';
+import { ZERO_AAGUID, type TrustAnchors } from './aaguid.ts';
 
 export interface AnchorCandidates {
   description: string;
@@ -27,7 +27,10 @@ export function anchorsFor(
 ): AnchorCandidates | undefined {
   const keyId = attestation.fmt === 'fido-u2f' ? attestationKeyIdentifier(attestation.leaf) : undefined;
   const models = trust.models.filter(
-    (m) => (m.aaguid !== undefined && m.aaguid === attestation.aaguid) || (keyId !== undefined && m.keyIdentifiers.includes(keyId)),
+    (m) =>
+      // The all-zero AAGUID names no model (U2F keys are found by key identifier instead).
+      (attestation.aaguid !== ZERO_AAGUID && m.aaguid === attestation.aaguid) ||
+      (keyId !== undefined && m.keyIdentifiers.includes(keyId)),
   );
   if (models.length > 0) {
     return {
@@ -137,7 +140,10 @@ export function validateAttestationChain(
         detail: `certificate "${name(cert)}" is valid from ${cert.validFromDate.toISOString()} to ${cert.validToDate.toISOString()}, not at ${now.toISOString()}`,
       };
     }
-    if (i > 0 && !cert.ca) return { ok: false, detail: `issuer certificate "${name(cert)}" is not a CA` };
+    // RFC 5280 §6.1: a trust anchor is trusted by configuration, whatever its extensions (the
+    // FIDO conformance root is a v1 certificate); an intermediate must be a CA.
+    const isAnchor = i === path.length - 1;
+    if (i > 0 && !isAnchor && !cert.ca) return { ok: false, detail: `intermediate certificate "${name(cert)}" is not a CA` };
   }
   return { ok: true, path };
 }

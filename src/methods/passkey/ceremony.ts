@@ -45,6 +45,8 @@ export interface CheckedClientData {
   origin: string;
   crossOrigin: boolean;
   topOrigin: string | undefined;
+  /** The decoded clientDataJSON bytes. */
+  raw: Uint8Array<ArrayBuffer>;
   clientDataHash: Uint8Array;
 }
 
@@ -116,7 +118,7 @@ export function checkClientData(
     }
   }
 
-  return { ok: true, challenge: c.challenge as string, origin: c.origin, crossOrigin, topOrigin, clientDataHash: sha256(raw) };
+  return { ok: true, challenge: c.challenge as string, origin: c.origin, crossOrigin, topOrigin, raw, clientDataHash: sha256(raw) };
 }
 
 export function parseAuthData(bytes: Uint8Array): { ok: true; authData: ParsedAuthenticatorData } | PasskeyFailure {

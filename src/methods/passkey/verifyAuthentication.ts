@@ -15,6 +15,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { cose, decodeCredentialPublicKey, verifySignature } from '@simplewebauthn/server/helpers';
 import { normalizeAaguid } from './aaguid.ts';
 import {
+  bytesEqual,
   checkClientData,
   checkFlags,
   checkRpIdHash,
@@ -104,7 +105,9 @@ async function verify(input: VerifyPasskeyAuthenticationInput, rules: Authentica
   if (typeof id !== 'string' || id === '') return fail('MalformedResponse', 'credential id is missing');
   if (rawId !== id) return fail('MalformedResponse', `rawId ${String(rawId)} differs from id ${id}`);
   if (type !== 'public-key') return fail('MalformedResponse', `credential type ${String(type)}, expected "public-key"`);
-  if (id.replace(/=+$/, '') !== credential.credentialId.replace(/=+$/, '')) {
+  const presentedId = fromBase64Url(id);
+  const storedId = fromBase64Url(credential.credentialId);
+  if (!presentedId || !storedId || !bytesEqual(presentedId, storedId)) {
     return fail('CredentialMismatch', `assertion for credential ${id}, expected ${credential.credentialId}`);
   }
   if (typeof assertion !== 'object' || assertion === null) return fail('MalformedResponse', 'response.response is missing');

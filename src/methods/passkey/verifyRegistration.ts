@@ -30,6 +30,7 @@ import { X509Certificate } from 'node:crypto';
 import { modelName as lookupModelName, type AaguidNames, type TrustAnchors } from './aaguid.ts';
 import { anchorsFor, validateAttestationChain } from './attestationTrust.ts';
 import {
+  bytesEqual,
   checkClientData,
   checkFlags,
   checkRpIdHash,
@@ -181,7 +182,7 @@ async function verify(input: VerifyPasskeyRegistrationInput, rules: Registration
     return fail('MalformedResponse', `credential id is ${credentialID.byteLength} bytes, at most ${MAX_CREDENTIAL_ID_BYTES} allowed`);
   }
   const credentialId = toBase64Url(credentialID);
-  if (credentialId !== id.replace(/=+$/, '')) {
+  if (!bytesEqual(fromBase64Url(id) ?? new Uint8Array(), credentialID)) {
     return fail('MalformedResponse', `response id ${id} differs from the credential id ${credentialId} in authenticator data`);
   }
 
@@ -206,7 +207,17 @@ async function verify(input: VerifyPasskeyRegistrationInput, rules: Registration
   if (!typeCheck.ok) return typeCheck;
 
   const attestation = await assessAttestation({
-    response,
+    // simplewebauthn decodes base64url strictly: hand it canonical encodings of the same bytes.
+    response: {
+      ...response,
+      id: credentialId,
+      rawId: credentialId,
+      response: {
+        ...attestationResponse,
+        clientDataJSON: toBase64Url(clientData.raw),
+        attestationObject: toBase64Url(attestationObjectBytes),
+      },
+    },
     clientData,
     rpId: input.expectedRpId,
     fmt,
