@@ -139,13 +139,21 @@ async function verify(input: VerifyPasskeyAuthenticationInput, rules: Authentica
   if (flagFailure) return flagFailure;
 
   let alg: unknown;
+  let kty: unknown;
   try {
-    alg = decodeCredentialPublicKey(Uint8Array.from(credential.publicKey)).get(cose.COSEKEYS.alg);
+    const key = decodeCredentialPublicKey(Uint8Array.from(credential.publicKey));
+    alg = key.get(cose.COSEKEYS.alg);
+    kty = key.get(cose.COSEKEYS.kty);
   } catch (err) {
     return fail('UnsupportedAlgorithm', `stored public key is not a COSE key: ${(err as Error).message}`);
   }
   if (typeof alg !== 'number' || !VERIFIABLE_ALGS.has(alg)) {
     return fail('UnsupportedAlgorithm', `stored public key algorithm ${String(alg)} cannot be verified`);
+  }
+  // simplewebauthn's DER reader ignores bytes after the ECDSA signature, so one assertion would
+  // verify in many byte forms. Insist on exact DER.
+  if (kty === cose.COSEKTY.EC2 && !isStrictDerEcdsaSignature(signature)) {
+    return fail('SignatureInvalid', `signature is not a strict DER ECDSA signature (${signature.byteLength} bytes)`);
   }
 
   let valid: boolean;
@@ -183,4 +191,31 @@ async function verify(input: VerifyPasskeyAuthenticationInput, rules: Authentica
     userVerified: authData.flags.uv,
     userHandle,
   };
+}
+
+/** Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } in DER: definite minimal lengths, no trailing bytes. */
+export function isStrictDerEcdsaSignature(sig: Uint8Array): boolean {
+  let at = 0;
+  const length = (): number | undefined => {
+    const first = sig[at++];
+    if (first === undefined) return undefined;
+    if (first < 0x80) return first;
+    if (first !== 0x81) return undefined; // ECDSA signatures up to P-521 fit in 255 bytes
+    const n = sig[at++];
+    return n !== undefined && n >= 0x80 ? n : undefined;
+  };
+  const integer = (): boolean => {
+    if (sig[at++] !== 0x02) return false;
+    const len = length();
+    if (len === undefined || len === 0 || at + len > sig.length) return false;
+    const first = sig[at]!;
+    if (first & 0x80) return false; // negative
+    if (first === 0 && len > 1 && !(sig[at + 1]! & 0x80)) return false; // non-minimal
+    at += len;
+    return true;
+  };
+  if (sig[at++] !== 0x30) return false;
+  const seqLength = length();
+  if (seqLength === undefined || at + seqLength !== sig.length) return false;
+  return integer() && integer() && at === sig.length;
 }
