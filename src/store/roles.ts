@@ -72,3 +72,8 @@ export async function rolesOf(db: Db, tenantId: string, principalIds: string[]):
     .where('tenant_id', '=', tenantId).where('principal_id', 'in', ids).execute();
   return rows.map((r) => r.role_definition_id);
 }
+
+/** DIR-4: a user holding any directory role (directly or through a group) is an admin. */
+export async function isAdmin(db: Db, tenantId: string, principalIds: string[]): Promise<boolean> {
+  return (await rolesOf(db, tenantId, principalIds)).length > 0;
+}

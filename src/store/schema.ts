@@ -104,6 +104,111 @@ export interface OidcArtefactTable {
   consumed_at: Timestamp | null;
 }
 
+export interface MethodsPolicyTable {
+  tenant_id: string;
+  document: JSONColumnType<Record<string, unknown>>;
+  last_modified: Timestamp;
+}
+
+export interface Fido2MethodTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  credential_id: string;
+  /** base64url COSE public key */
+  public_key: string;
+  sign_count: number;
+  display_name: string;
+  aaguid: string;
+  model: string | null;
+  passkey_type: 'deviceBound' | 'synced';
+  backed_up: boolean;
+  transports: JSONColumnType<string[]>;
+  attestation_format: string;
+  attestation_verified: boolean;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  possibly_cloned_at: Timestamp | null;
+}
+
+export interface TemporaryAccessPassTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: Timestamp;
+  start_at: Timestamp;
+  lifetime_minutes: number;
+  is_usable_once: boolean;
+  used_at: Timestamp | null;
+}
+
+export interface PasswordMethodTable {
+  user_id: string;
+  tenant_id: string;
+  hash: string;
+  created_at: Timestamp;
+}
+
+export interface SoftwareOathMethodTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  secret: string;
+  last_used_step: number | null;
+  created_at: Timestamp;
+}
+
+export interface WebauthnChallengeTable {
+  challenge: string;
+  tenant_id: string;
+  flow_id: string;
+  user_id: string | null;
+  purpose: 'registration' | 'authentication';
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface ThrottleTable {
+  tenant_id: string;
+  key: string;
+  record: JSONColumnType<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface SignInFlowTable {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  state: JSONColumnType<Record<string, unknown>>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface DirectoryAuditTable {
+  id: string;
+  tenant_id: string;
+  activity_date_time: Timestamp;
+  activity_display_name: string;
+  result: string;
+  correlation_id: string;
+  target_user_id: string | null;
+  record: JSONColumnType<Record<string, unknown>>;
+}
+
+export interface SignInTable {
+  id: string;
+  tenant_id: string;
+  created_date_time: Timestamp;
+  user_id: string | null;
+  user_principal_name: string | null;
+  app_id: string | null;
+  ip_address: string | null;
+  error_code: number;
+  correlation_id: string;
+  record: JSONColumnType<Record<string, unknown>>;
+}
+
 export interface ServerSecretTable {
   name: string;
   value: string;
@@ -129,6 +234,16 @@ export interface Database {
   oidc_artefacts: OidcArtefactTable;
   gatehouse_migrations: MigrationTable;
   server_secrets: ServerSecretTable;
+  authentication_methods_policies: MethodsPolicyTable;
+  fido2_methods: Fido2MethodTable;
+  temporary_access_passes: TemporaryAccessPassTable;
+  password_methods: PasswordMethodTable;
+  software_oath_methods: SoftwareOathMethodTable;
+  webauthn_challenges: WebauthnChallengeTable;
+  throttles: ThrottleTable;
+  sign_in_flows: SignInFlowTable;
+  directory_audits: DirectoryAuditTable;
+  sign_ins: SignInTable;
 }
 
 export type { Generated };

@@ -1,4 +1,5 @@
 import { statements as directory } from './0001_directory.ts';
+import { statements as methods } from './0002_methods.ts';
 
 /**
  * Versioned migrations, applied in order at start-up. Each is a string of SQL statements separated
@@ -7,4 +8,5 @@ import { statements as directory } from './0001_directory.ts';
  */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'directory', sql: directory },
+  { version: 2, name: 'methods', sql: methods },
 ];

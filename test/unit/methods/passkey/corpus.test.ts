@@ -19,7 +19,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
+import { decodeAttestationObject, decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import {
   verifyRegistrationWithRules,
@@ -35,6 +35,7 @@ import { loadAuthenticatorCatalog, buildTrustAnchors, type TrustAnchors } from '
 import { DEFAULT_FIDO2_POLICY, type Fido2Policy } from '../../../../src/methods/passkey/policy.ts';
 import { SUPPORTED_ALGORITHM_IDS } from '../../../../src/methods/passkey/options.ts';
 import type { PasskeyFailureReason } from '../../../../src/methods/passkey/result.ts';
+import { cborEncode, type CborValue } from '../../../support/softAuthenticator.ts';
 
 const FIXTURES = new URL('../../../fixtures/', import.meta.url);
 const WEBAUTHN = new URL('webauthn/', FIXTURES);
@@ -425,4 +426,33 @@ test('py_webauthn apple passkey: the injected clock decides attestation trust (P
   const later = await verifyRegistrationWithRules({ ...input, now: new Date('2021-09-05T00:00:00Z') }, GATEHOUSE_REGISTRATION_RULES);
   assertRefused(later, 'AttestationUntrusted', 'after the leaf expired');
   assert.match(later.ok ? '' : later.detail, /valid from 2021-08-31T23:02:07\.000Z to 2021-09-03T23:02:07\.000Z/);
+});
+
+test('w3c/packed-es256 with its attestation signature corrupted: AttestationInvalid when enforced, unverified otherwise', async (t) => {
+  const c = index.cases.find((x) => x.id === 'w3c/packed-es256/registration')!;
+  const response = pointer(readJson(c.file), c.responsePointer) as RegistrationResponseJSON;
+  const decoded = decodeAttestationObject(b64u(response.response.attestationObject)) as unknown as Map<string, CborValue>;
+  const attStmt = new Map(decoded.get('attStmt') as Map<string, CborValue>);
+  const sig = Uint8Array.from(attStmt.get('sig') as Uint8Array);
+  sig[sig.length - 1]! ^= 0x01;
+  attStmt.set('sig', sig);
+  const tampered = cborEncode(new Map([...decoded, ['attStmt', attStmt]]));
+  const now = new Date(DEFAULT_NOW);
+  pinClock(t, now);
+  const input = {
+    response: { ...response, response: { ...response.response, attestationObject: Buffer.from(tampered).toString('base64url') } },
+    expectedChallenge: b64u(c.challenge),
+    expectedOrigins: [c.origin as string],
+    expectedRpId: c.rpID,
+    policy: ENFORCED_POLICY,
+    trustAnchors: TRUST,
+    aaguidNames: catalog.names,
+    now,
+  };
+  const enforced = await verifyRegistrationWithRules(input, GATEHOUSE_REGISTRATION_RULES);
+  assertRefused(enforced, 'AttestationInvalid', 'enforced');
+  const open = await verifyRegistrationWithRules({ ...input, policy: DEFAULT_FIDO2_POLICY }, GATEHOUSE_REGISTRATION_RULES);
+  assert.ok(open.ok);
+  assert.equal(open.credential.attestationVerified, false);
+  assert.match(open.credential.attestationDetail, /packed attestation statement does not verify/);
 });

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { authorizeMethodAccess } from '../../domain/actors.ts';
+import { NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { methodEnabledFor, type TapConfiguration } from '../../domain/methodsPolicy.ts';
+import { parseInput } from '../../domain/validation.ts';
+import {
+  generateTapCode, hashTapCode, resolveTapRequest, toGraphTemporaryAccessPassMethod, type GraphTemporaryAccessPassMethod,
+} from '../../methods/tap/index.ts';
+import { writeAudit } from '../../store/audit.ts';
+import type { Db } from '../../store/database.ts';
+import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
+import { serverSecret } from '../../store/serverSecrets.ts';
+import { deletePass, passOf, replacePass, type StoredPass } from '../../store/temporaryAccessPasses.ts';
+import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+
+/** TAP-2: the create body. */
+export const tapCreateBody = z.strictObject({
+  '@odata.type': z.literal('#microsoft.graph.temporaryAccessPassAuthenticationMethod').optional(),
+  startDateTime: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with Z or an offset' }).nullable().optional(),
+  lifetimeInMinutes: z.number().int('must be a whole number of minutes').nullable().optional(),
+  isUsableOnce: z.boolean().nullable().optional(),
+});
+
+/** The keyed-hash key for pass codes (TAP-3), shared by every server process. */
+export async function tapHashKey(db: Db): Promise<Uint8Array> {
+  return Buffer.from(await serverSecret(db, 'tap-hash-key'), 'base64url');
+}
+
+async function tapContext(ctx: MethodsContext, userRef: string) {
+  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
+  const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
+  const config = policy.authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
+  const enabled = methodEnabledFor(policy, 'TemporaryAccessPass', target.groupIds).enabled;
+  return { target, config, enabled };
+}
+
+const toGraph = (pass: StoredPass, enabled: boolean, now: Date, code?: string) =>
+  toGraphTemporaryAccessPassMethod({ pass, methodEnabledForUser: enabled, now, ...(code ? { temporaryAccessPass: code } : {}) });
+
+/**
+ * Issue a pass (TAP-2..TAP-4, TAP-9): validates against the policy, replaces any earlier pass,
+ * stores only a keyed hash and returns the code this once. Audited in the same transaction;
+ * a refused request is audited as a failure with the rule that refused it.
+ */
+export async function issueTemporaryAccessPass(ctx: MethodsContext, userRef: string, body: unknown, random: (n: number) => Uint8Array = randomBytes): Promise<GraphTemporaryAccessPassMethod> {
+  const { db, tenantId, now } = ctx;
+  const input = parseInput(tapCreateBody, body ?? {});
+  const key = await tapHashKey(db);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const { target, config, enabled } = await tapContext({ ...ctx, db: trx }, userRef);
+      authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+      if (target.user.userType === 'Guest') {
+        throw new ValidationError('userType', 'TAP-9', 'TAP-9: external guests cannot be issued a Temporary Access Pass.');
+      }
+      const resolved = resolveTapRequest({
+        startDateTime: input.startDateTime ?? undefined,
+        lifetimeInMinutes: input.lifetimeInMinutes ?? undefined,
+        isUsableOnce: input.isUsableOnce ?? undefined,
+      }, config, now);
+      if (!resolved.ok) {
+        const v = resolved.violations[0]!;
+        throw new ValidationError(v.field, v.rule, `${v.rule}: ${v.message}.`);
+      }
+      const code = generateTapCode(config.defaultLength, random);
+      const { pass, replaced } = await replacePass(trx, tenantId, target.user.id, {
+        codeHash: hashTapCode(code, key), createdDateTime: now, startDateTime: resolved.startDateTime,
+        lifetimeInMinutes: resolved.lifetimeInMinutes, isUsableOnce: resolved.isUsableOnce,
+      });
+      await writeAudit(trx, tenantId, {
+        activityDisplayName: 'Admin registered security info',
+        category: 'UserManagement', operationType: 'Add', result: 'success', loggedByService: 'Authentication Methods',
+        correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+        target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+        additionalDetails: {
+          'Method': 'TemporaryAccessPass', 'Method id': pass.id, 'Start': pass.startDateTime.toISOString(),
+          'Lifetime in minutes': pass.lifetimeInMinutes, 'Usable once': pass.isUsableOnce,
+          'Replaced pass': replaced?.id,
+        },
+      }, now);
+      return toGraph(pass, enabled, now, code);
+    });
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      await auditRefusal(ctx, userRef, 'Admin registered security info', 'Add', err.message);
+    }
+    throw err;
+  }
+}
+
+/** A refused change leaves no data behind but does leave an audit record saying why (LOG-2). */
+async function auditRefusal(ctx: MethodsContext, userRef: string, activity: string, op: 'Add' | 'Delete', reason: string): Promise<void> {
+  const target = await loadTarget(ctx.db, ctx.tenantId, userRef).catch(() => undefined);
+  if (!target) return;
+  await writeAudit(ctx.db, ctx.tenantId, {
+    activityDisplayName: activity, category: 'UserManagement', operationType: op, result: 'failure', resultReason: reason,
+    loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+    target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+    additionalDetails: { 'Method': 'TemporaryAccessPass' },
+  }, ctx.now);
+}
+
+/** TAP-3, TAP-5: metadata only, never the code. */
+export async function listTemporaryAccessPasses(ctx: MethodsContext, userRef: string): Promise<GraphTemporaryAccessPassMethod[]> {
+  const { target, enabled } = await tapContext(ctx, userRef);
+  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  const pass = await passOf(ctx.db, ctx.tenantId, target.user.id);
+  return pass ? [toGraph(pass, enabled, ctx.now)] : [];
+}
+
+export async function getTemporaryAccessPass(ctx: MethodsContext, userRef: string, id: string): Promise<GraphTemporaryAccessPassMethod> {
+  const found = (await listTemporaryAccessPasses(ctx, userRef)).find((p) => p.id === id.toLowerCase());
+  if (!found) throw new NotFoundError('temporaryAccessPassMethod', id);
+  return found;
+}
+
+export async function deleteTemporaryAccessPass(ctx: MethodsContext, userRef: string, id: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const target = await loadTarget(trx, ctx.tenantId, userRef);
+    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    const removed = /^[0-9a-fA-F-]{36}$/.test(id) ? await deletePass(trx, ctx.tenantId, target.user.id, id.toLowerCase()) : undefined;
+    if (!removed) throw new NotFoundError('temporaryAccessPassMethod', id);
+    await writeAudit(trx, ctx.tenantId, {
+      activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
+      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+      additionalDetails: { 'Method': 'TemporaryAccessPass', 'Method id': removed.id },
+    }, ctx.now);
+  });
+}
