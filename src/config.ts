@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 
 /** Server configuration from the environment (architecture.md, "Contracts"). */
 export type Config = {
@@ -11,6 +11,10 @@ export type Config = {
   poolMax: number;
   logLevel: string;
   bodyLimitBytes: number;
+  /** WebAuthn (PK-1): the RP id and the origins ceremonies may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
+  /** FIDO metadata files or directories with trust anchors for attestation (PK-2). */
+  fidoMetadataPaths: string[];
 };
 
 export class ConfigError extends Error {}
@@ -38,6 +42,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolMax: intSetting(env, 'GATEHOUSE_DB_POOL_MAX', 10, 1, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimitBytes: intSetting(env, 'GATEHOUSE_BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    webauthn: {
+      rpId: env.GATEHOUSE_WEBAUTHN_RP_ID || new URL(publicBaseUrl).hostname,
+      rpName: env.GATEHOUSE_WEBAUTHN_RP_NAME || 'Gatehouse',
+      origins: [new URL(publicBaseUrl).origin, ...origins(env.GATEHOUSE_WEBAUTHN_ORIGINS)],
+    },
+    fidoMetadataPaths: (env.GATEHOUSE_FIDO_METADATA || '').split(delimiter).filter(Boolean).map((p) => resolve(p)),
   };
 }
 
@@ -48,4 +58,16 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, dflt: number, min: num
     throw new ConfigError(`${name}='${raw}' must be an integer from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+function origins(raw: string | undefined): string[] {
+  return (raw || '').split(',').map((s) => s.trim()).filter(Boolean).map((o) => {
+    try {
+      const u = new URL(o);
+      if (u.origin === 'null' || u.pathname !== '/' || u.search || u.hash) throw new Error('not an origin');
+      return u.origin;
+    } catch {
+      throw new ConfigError(`GATEHOUSE_WEBAUTHN_ORIGINS entry '${o}' must be an origin such as https://login.example.com`);
+    }
+  });
 }

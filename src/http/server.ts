@@ -11,9 +11,13 @@ import { groupRoutes } from './graph/groups.ts';
 import { roleRoutes } from './graph/roles.ts';
 import { userRoutes } from './graph/users.ts';
 import { Metrics } from './metrics.ts';
+import { methodRoutes } from './graph/methods.ts';
+import { flowRoutes } from './flows.ts';
+import { loadAuthenticatorCatalog, type AuthenticatorCatalog } from '../methods/passkey/index.ts';
+import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { oidcRoutes } from './oidcMount.ts';
 
-export type ServerDeps = { database: OpenDatabase; config: Config; logger?: boolean };
+export type ServerDeps = { database: OpenDatabase; config: Config; logger?: boolean; catalog?: AuthenticatorCatalog };
 
 const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -70,6 +74,7 @@ export async function buildServer(deps: ServerDeps) {
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
 
   const urls = { base: config.publicBaseUrl };
+  const rp: RelyingParty = { ...config.webauthn, origins: config.webauthn.origins, catalog: deps.catalog ?? await loadAuthenticatorCatalog({ metadataPaths: config.fidoMetadataPaths }) };
   const verifier = new GraphTokenVerifier(db, config.publicBaseUrl);
   await app.register(async (graph) => {
     graph.decorateRequest('caller', null as never);
@@ -80,7 +85,9 @@ export async function buildServer(deps: ServerDeps) {
     groupRoutes(graph, db, urls);
     roleRoutes(graph, db, urls);
     applicationRoutes(graph, db, urls);
+    methodRoutes(graph, db, urls, rp);
   }, { prefix: '/graph/v1.0' });
+  flowRoutes(app, db, rp, metrics);
 
   const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl });
   await app.register(async (scope) => oidcRoutes(scope, providers, metrics));

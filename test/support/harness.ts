@@ -51,9 +51,9 @@ export async function startHarness(opts: { tenant?: string; admin?: string } = {
   const database = await openDatabase({ databaseUrl: pgdb?.url, dataDir: 'memory://', purpose: 'test', poolMax: 5 });
   await migrate(database.db);
   const port = await freePort();
-  const config: Config = { ...loadConfig({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}` }), dataDir: 'memory://', databaseUrl: pgdb?.url, logLevel: 'silent' };
+  const config: Config = { ...loadConfig({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}` }), dataDir: 'memory://', databaseUrl: pgdb?.url, logLevel: 'silent' };
   const { app } = await buildServer({ database, config, logger: false });
-  await app.listen({ port, host: '127.0.0.1' });
+  await app.listen({ port, host: 'localhost' }); // WebAuthn RP ids can't be IP addresses
   const tenant = await initTenant(database.db, { tenant: opts.tenant ?? 'Contoso', admin: opts.admin ?? 'admin@contoso.test' }, config.publicBaseUrl, new Date());
   let cached: string | undefined;
   const baseUrl = config.publicBaseUrl;

@@ -1,0 +1,24 @@
+/**
+ * SIG-2: sign-in failure codes. Where Entra documents an equivalent, its AADSTS number is used;
+ * the 9001xx codes are Gatehouse's own (docs/errors.md lists them all).
+ */
+export const SIGN_IN_ERRORS = {
+  AccountDisabled: { code: 50057, text: 'User account is disabled.' },
+  LockedOut: { code: 50053, text: 'Sign-in is locked because of too many failed attempts.' },
+  InvalidCredentials: { code: 50126, text: 'Invalid user name or credential.' },
+  MfaRequired: { code: 50076, text: 'Multifactor authentication required.' },
+  TapInvalid: { code: 900101, text: 'The Temporary Access Pass is not valid for this user.' },
+  TapNotYetValid: { code: 900102, text: 'The Temporary Access Pass is not valid yet.' },
+  TapExpired: { code: 900103, text: 'The Temporary Access Pass has expired.' },
+  TapOneTimeUsed: { code: 900104, text: 'The one-time Temporary Access Pass was already used.' },
+  TapDisabledByPolicy: { code: 900105, text: 'Sign-in blocked by the Temporary Access Pass policy.' },
+  NoTapForUser: { code: 900106, text: 'The user holds no Temporary Access Pass.' },
+  UserNotFound: { code: 900107, text: 'No user with this user name.' },
+  PasskeyUnknown: { code: 900201, text: 'The passkey is not registered in this tenant.' },
+  PasskeyVerificationFailed: { code: 900202, text: 'The passkey assertion did not verify.' },
+  PasskeyPossiblyCloned: { code: 900203, text: 'The passkey signature counter went backwards; the credential may be cloned.' },
+  PasskeyDisabledByPolicy: { code: 900204, text: 'Sign-in blocked by the passkey (FIDO2) policy.' },
+  ChallengeInvalid: { code: 900205, text: 'The WebAuthn challenge is unknown, used, expired or from another flow.' },
+  FlowExpired: { code: 900301, text: 'The sign-in flow is unknown or has expired.' },
+} as const;
+export type SignInErrorName = keyof typeof SIGN_IN_ERRORS;

@@ -1,0 +1,69 @@
+import { authorizeMethodAccess } from '../../domain/actors.ts';
+import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
+import { graphDateTime } from '../../methods/tap/index.ts';
+import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
+import { passkeysOf } from '../../store/passkeys.ts';
+import { passOf } from '../../store/temporaryAccessPasses.ts';
+import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+import { passkeyUsability, toGraphPasskey } from './passkeys.ts';
+import { toGraphTemporaryAccessPassMethod } from '../../methods/tap/index.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import { writeAudit } from '../../store/audit.ts';
+
+/** Entra's fixed id of the password method. */
+export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
+
+/** MTH-3: every method the user holds, with its type, usability and reason. */
+export async function listMethods(ctx: MethodsContext, userRef: string) {
+  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
+  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
+  const out: Record<string, unknown>[] = [];
+  for (const m of await passkeysOf(ctx.db, ctx.tenantId, target.user.id)) out.push(toGraphPasskey(m, passkeyUsability(m, policy, target.groupIds)));
+  const pass = await passOf(ctx.db, ctx.tenantId, target.user.id);
+  if (pass) out.push({ ...toGraphTemporaryAccessPassMethod({ pass, methodEnabledForUser: methodEnabledFor(policy, 'TemporaryAccessPass', target.groupIds).enabled, now: ctx.now }) });
+  out.push(...await passwordMethods(ctx, userRef, target));
+  out.push(...await softwareOathMethods(ctx, userRef, target));
+  return out;
+}
+
+type Target = Awaited<ReturnType<typeof loadTarget>>;
+
+function usability(enabled: boolean) {
+  return enabled ? { isUsable: true, methodUsabilityReason: 'EnabledByPolicy' } : { isUsable: false, methodUsabilityReason: 'DisabledByPolicy' };
+}
+
+export async function passwordMethods(ctx: MethodsContext, userRef: string, loaded?: Target) {
+  const target = loaded ?? await loadTarget(ctx.db, ctx.tenantId, userRef);
+  if (!loaded) authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  const row = await ctx.db.selectFrom('password_methods').select('created_at').where('user_id', '=', target.user.id).executeTakeFirst();
+  if (!row) return [];
+  const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
+  return [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: graphDateTime(row.created_at), ...usability(methodEnabledFor(policy, 'Password', target.groupIds).enabled) }];
+}
+
+export async function softwareOathMethods(ctx: MethodsContext, userRef: string, loaded?: Target) {
+  const target = loaded ?? await loadTarget(ctx.db, ctx.tenantId, userRef);
+  if (!loaded) authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  const rows = await ctx.db.selectFrom('software_oath_methods').select(['id', 'created_at']).where('user_id', '=', target.user.id).orderBy('created_at').execute();
+  const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
+  const u = usability(methodEnabledFor(policy, 'SoftwareOath', target.groupIds).enabled);
+  return rows.map((r) => ({ '@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', id: r.id, secretKey: null, createdDateTime: graphDateTime(r.created_at), ...u }));
+}
+
+export async function deleteSoftwareOathMethod(ctx: MethodsContext, userRef: string, id: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const target = await loadTarget(trx, ctx.tenantId, userRef);
+    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    const r = /^[0-9a-fA-F-]{36}$/.test(id)
+      ? await trx.deleteFrom('software_oath_methods').where('tenant_id', '=', ctx.tenantId).where('user_id', '=', target.user.id).where('id', '=', id.toLowerCase()).returning('id').executeTakeFirst()
+      : undefined;
+    if (!r) throw new NotFoundError('softwareOathAuthenticationMethod', id);
+    await writeAudit(trx, ctx.tenantId, {
+      activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
+      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+      additionalDetails: { 'Method': 'SoftwareOath', 'Method id': r.id },
+    }, ctx.now);
+  });
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
+import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
+import { parseInput } from '../../domain/validation.ts';
+import {
+  checkTapThrottle, combineTapThrottleDecisions, EMPTY_TAP_THROTTLE_RECORD, recordTapFailure, recordTapSuccess, TAP_ADDRESS_THROTTLE, TAP_USER_THROTTLE,
+  tapCodeMatches, tapUsability, type TapThrottleRecord,
+} from '../../methods/tap/index.ts';
+import { findApplicationByAppId } from '../../store/applications.ts';
+import { transitiveGroupIdsOf } from '../../store/groups.ts';
+import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
+import { writeSignIn } from '../../store/signIns.ts';
+import { saveFlow } from '../../store/signInFlows.ts';
+import { consumeOneTimePass, passOf } from '../../store/temporaryAccessPasses.ts';
+import { lockRecords, saveRecord } from '../../store/throttles.ts';
+import { findUser } from '../../store/users.ts';
+import { tapHashKey } from '../methods/temporaryAccessPass.ts';
+import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow.ts';
+
+export const tapStepBody = z.strictObject({
+  username: z.string().min(1, 'must not be empty').max(256),
+  code: z.string().min(1, 'must not be empty').max(128),
+});
+
+type StoredThrottle = { failures: number; windowStart: string | null; lockedUntil: string | null; lockouts: number };
+const revive = (r: StoredThrottle | undefined): TapThrottleRecord => r ? {
+  failures: r.failures, lockouts: r.lockouts, windowStart: r.windowStart ? new Date(r.windowStart) : null, lockedUntil: r.lockedUntil ? new Date(r.lockedUntil) : null,
+} : { ...EMPTY_TAP_THROTTLE_RECORD };
+const store = (r: TapThrottleRecord): StoredThrottle => ({
+  failures: r.failures, lockouts: r.lockouts, windowStart: r.windowStart?.toISOString() ?? null, lockedUntil: r.lockedUntil?.toISOString() ?? null,
+});
+
+/** What the caller may learn: nothing about whether the user exists or holds a pass (TAP-10). */
+const GENERIC = 'The user name or Temporary Access Pass is not valid.';
+
+/**
+ * Sign in with a Temporary Access Pass (TAP-5..TAP-8, TAP-10). One transaction: the throttle
+ * records, the one-time consumption and the sign-in log record commit together, success or not.
+ */
+export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody: unknown) {
+  const body = parseInput(tapStepBody, rawBody);
+  const upn = body.username.trim().toLowerCase();
+  const key = await tapHashKey(ctx.db);
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const { tenantId, now } = ctx;
+    const flow = await requireFlow(trx, tenantId, flowId, now);
+    const app = flow.state.appId ? await findApplicationByAppId(trx, tenantId, flow.state.appId) : undefined;
+    // Keyed by the name typed, so an unknown user is throttled exactly like a known one.
+    const userKey = `tap:user:${upn}`;
+    const addressKey = `tap:address:${ctx.ipAddress ?? 'unknown'}`;
+    const records = await lockRecords(trx, tenantId, [userKey], store(EMPTY_TAP_THROTTLE_RECORD) as unknown as Record<string, unknown>, now);
+    const userRec = revive(records.get(userKey) as StoredThrottle | undefined);
+    const addressRow = await trx.selectFrom('throttles').select('record').where('tenant_id', '=', tenantId).where('key', '=', addressKey).executeTakeFirst();
+    const addressRec = revive(addressRow?.record as StoredThrottle | undefined);
+    const user = await findUser(trx, tenantId, upn);
+
+    const log = (error: SignInErrorName | null, detail: string, succeeded: boolean, method = 'Temporary Access Pass') =>
+      writeSignIn(trx, tenantId, {
+        correlationId: flow.state.correlationId,
+        user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
+        attemptedUserPrincipalName: upn,
+        app: app ? { appId: app.appId, displayName: app.displayName } : null,
+        ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
+        status: error ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail } : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
+        authenticationDetails: [{ authenticationMethod: method, succeeded, authenticationStepResultDetail: detail }],
+        authenticationRequirement: 'singleFactorAuthentication',
+      }, now);
+
+    const locked = combineTapThrottleDecisions(checkTapThrottle(userRec, now), checkTapThrottle(addressRec, now));
+    if (!locked.allowed) {
+      await log('LockedOut', `TAP-10: Temporary Access Pass sign-in is locked until ${locked.lockedUntil.toISOString()} after repeated failures`, false);
+      return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', locked.retryAfterSeconds) };
+    }
+
+    const guessFailed = async (error: SignInErrorName, detail: string) => {
+      const u = recordTapFailure(userRec, now, TAP_USER_THROTTLE);
+      await saveRecord(trx, tenantId, userKey, store(u.record), now);
+      const a = recordTapFailure(addressRec, now, TAP_ADDRESS_THROTTLE);
+      await trx.insertInto('throttles').values({ tenant_id: tenantId, key: addressKey, record: JSON.stringify(store(a.record)), updated_at: now })
+        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doUpdateSet({ record: JSON.stringify(store(a.record)), updated_at: now })).execute();
+      const lockNote = u.lockImposed || a.lockImposed ? `; TAP-10 lock imposed until ${(u.lockImposed ? u.record.lockedUntil : a.record.lockedUntil)!.toISOString()}` : '';
+      await log(error, detail + lockNote, false);
+      return { refused: new SignInRefused('InvalidCredentials', 400, GENERIC) };
+    };
+
+    if (!user) return guessFailed('UserNotFound', `no user named ${upn}`);
+    const pass = await passOf(trx, tenantId, user.id);
+    if (!pass) return guessFailed('NoTapForUser', 'the user holds no Temporary Access Pass');
+    if (!tapCodeMatches(body.code, pass.codeHash, key)) return guessFailed('TapInvalid', 'the code does not match the user\'s pass');
+
+    // The code is right: from here the caller has proved possession, so reasons may be shown.
+    if (!user.accountEnabled) {
+      await log('AccountDisabled', 'DIR-2: the account is disabled', false);
+      return { refused: new SignInRefused('AccountDisabled', 403, SIGN_IN_ERRORS.AccountDisabled.text) };
+    }
+    const policy = await getMethodsPolicy(trx, tenantId);
+    const scope = methodEnabledFor(policy, 'TemporaryAccessPass', await transitiveGroupIdsOf(trx, tenantId, user.id));
+    const usability = tapUsability(pass, { methodEnabledForUser: scope.enabled }, now);
+    const refusals = {
+      DisabledByPolicy: ['TapDisabledByPolicy', `Sign-in blocked by the Temporary Access Pass policy: ${scope.why} (TAP-6).`],
+      NotYetValid: ['TapNotYetValid', `The Temporary Access Pass is not valid until ${pass.startDateTime.toISOString()}.`],
+      Expired: ['TapExpired', 'The Temporary Access Pass has expired; ask an administrator for a new one.'],
+      OneTimeUsed: ['TapOneTimeUsed', 'This one-time Temporary Access Pass was already used; ask an administrator for a new one.'],
+    } as const;
+    if (usability.methodUsabilityReason !== 'EnabledByPolicy') {
+      const [error, message] = refusals[usability.methodUsabilityReason];
+      await log(error, `TAP-5: ${usability.methodUsabilityReason}`, false);
+      return { refused: new SignInRefused(error, 403, message) };
+    }
+    if (pass.isUsableOnce && !(await consumeOneTimePass(trx, pass.id, now))) {
+      await log('TapOneTimeUsed', 'TAP-7: the one-time pass was consumed by a concurrent sign-in', false);
+      return { refused: new SignInRefused('TapOneTimeUsed', 403, refusals.OneTimeUsed[1]) };
+    }
+    await saveRecord(trx, tenantId, userKey, store(recordTapSuccess(userRec)), now);
+    const mode = pass.isUsableOnce ? 'temporaryAccessPassOneTime' : 'temporaryAccessPassMultiUse';
+    flow.userId = user.id;
+    flow.state.performed.push({ method: mode, methodId: pass.id, at: now.toISOString() });
+    await saveFlow(trx, flow);
+    await log(null, `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`, true);
+    return { ok: flowView(flow), passEnds: new Date(pass.startDateTime.getTime() + pass.lifetimeInMinutes * 60_000) };
+  });
+  if ('refused' in outcome) throw outcome.refused;
+  return { ...outcome.ok, sessionNotAfter: outcome.passEnds.toISOString() };
+}

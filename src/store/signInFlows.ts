@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from './database.ts';
+
+export type PerformedMethod = { method: string; methodId: string; at: string };
+export type SignInFlowState = { appId: string | null; performed: PerformedMethod[]; correlationId: string };
+export type SignInFlow = { id: string; tenantId: string; userId: string | null; state: SignInFlowState; expiresAt: Date };
+
+export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number): Promise<SignInFlow> {
+  const id = randomUUID();
+  const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID() };
+  const expiresAt = new Date(now.getTime() + lifetimeMs);
+  await db.insertInto('sign_in_flows').values({ id, tenant_id: tenantId, user_id: null, state: JSON.stringify(state), created_at: now, expires_at: expiresAt }).execute();
+  return { id, tenantId, userId: null, state, expiresAt };
+}
+
+/** The live flow, row-locked for the rest of the step's transaction. */
+export async function lockFlow(db: Db, tenantId: string, id: string, now: Date): Promise<SignInFlow | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const r = await db.selectFrom('sign_in_flows').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id.toLowerCase()).where('expires_at', '>', now).forUpdate().executeTakeFirst();
+  return r ? { id: r.id, tenantId: r.tenant_id, userId: r.user_id, state: r.state as SignInFlowState, expiresAt: r.expires_at } : undefined;
+}
+
+export async function saveFlow(db: Db, flow: SignInFlow): Promise<void> {
+  await db.updateTable('sign_in_flows').set({ user_id: flow.userId, state: JSON.stringify(flow.state) }).where('id', '=', flow.id).execute();
+}
