@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { GatehouseError, ValidationError } from '../domain/errors.ts';
+import { GatehouseError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { deleteSoftwareOathMethod, listMethods } from '../flows/methods/methods.ts';
+import { adminDeletePasskey } from '../flows/methods/passkeys.ts';
+import { deleteTemporaryAccessPass, issueTemporaryAccessPass, listTemporaryAccessPasses } from '../flows/methods/temporaryAccessPass.ts';
 import { GRAPH_PERMISSIONS, isGraphPermission, ROLE_TEMPLATES } from '../domain/directory.ts';
 import { groupCreate, userCreate } from '../domain/graph.ts';
 import { parseCollectionQuery } from '../domain/odata.ts';
@@ -55,8 +58,9 @@ function banner(r: InitResult): string {
   return [
     `Tenant "${r.tenantName}" (${r.tenantId})`,
     `  issuer:            ${r.issuer}`,
-    `  sign in at:        ${r.signInUrl}`,
     `  first admin:       ${r.admin.userPrincipalName} (Global Administrator)`,
+    `  admin's TAP:       ${r.admin.temporaryAccessPass.code}   (one-time, valid ${r.admin.temporaryAccessPass.lifetimeInMinutes} min from ${r.admin.temporaryAccessPass.startDateTime}; shown once)`,
+    `  sign-in flow API:  POST ${r.signInFlowUrl}  (docs/flows.md)`,
     `  automation client: ${r.automation.clientId}`,
     `  client secret:     ${r.automation.clientSecret}   (shown once; stored hashed)`,
     `  token endpoint:    ${r.tokenEndpoint}  (client_credentials, client_secret_post)`,
@@ -233,6 +237,61 @@ appCmd.command('create-automation').description('an automation app with client c
       });
     });
     print(o, r, () => `Created automation app ${r.clientId}\n  client secret: ${r.clientSecret}   (shown once; stored hashed)\n  permissions: ${r.permissions.join(', ') || 'none'}`);
+  });
+
+const operator = { kind: 'operator' as const, name: `gatehouse CLI (${process.env.USER ?? 'local operator'})` };
+
+const tap = program.command('tap').description('Temporary Access Passes (TAP-1..TAP-10)');
+tap.command('issue').argument('<user>', 'user id or UPN').option('--lifetime <minutes>', 'lifetime in minutes (policy bounds apply)')
+  .option('--start <iso-date-time>', 'when the pass starts (default now)').option('--once', 'one-time pass').option('--multi', 'multi-use pass')
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (userRef: string, o: { lifetime?: string; start?: string; once?: boolean; multi?: boolean; tenant?: string; json?: boolean }) => {
+    if (o.lifetime !== undefined && !/^[0-9]{1,6}$/.test(o.lifetime)) throw new ValidationError('--lifetime', 'integer', `--lifetime '${o.lifetime}' must be a whole number of minutes.`);
+    const body = {
+      ...(o.lifetime !== undefined ? { lifetimeInMinutes: Number(o.lifetime) } : {}),
+      ...(o.start ? { startDateTime: o.start } : {}),
+      ...(o.once ? { isUsableOnce: true } : o.multi ? { isUsableOnce: false } : {}),
+    };
+    const r = await withDatabase('gatehouse tap issue', async (db) => issueTemporaryAccessPass({ db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() }, userRef, body));
+    print(o, r, () => `Temporary Access Pass for ${userRef}: ${r.temporaryAccessPass}   (shown once)\n  ${r.isUsableOnce ? 'one-time' : 'multi-use'}, from ${r.startDateTime} for ${r.lifetimeInMinutes} minutes; usable now: ${r.isUsable} (${r.methodUsabilityReason})`);
+  });
+tap.command('show').argument('<user>', 'user id or UPN').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (userRef: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse tap show', async (db) => listTemporaryAccessPasses({ db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() }, userRef));
+    print(o, r, () => r.map((p) => `${p.id}  ${p.isUsableOnce ? 'one-time' : 'multi-use'}  from ${p.startDateTime} for ${p.lifetimeInMinutes} min  usable: ${p.isUsable} (${p.methodUsabilityReason})`).join('\n') || 'No Temporary Access Pass.');
+  });
+tap.command('delete').argument('<user>', 'user id or UPN').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (userRef: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse tap delete', async (db) => {
+      const ctx = { db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() };
+      const [pass] = await listTemporaryAccessPasses(ctx, userRef);
+      if (!pass) throw new NotFoundError('temporaryAccessPassMethod', userRef);
+      await deleteTemporaryAccessPass(ctx, userRef, pass.id);
+      return { deleted: pass.id };
+    });
+    print(o, r, () => `Deleted Temporary Access Pass ${r.deleted}.`);
+  });
+
+const methods = program.command('methods').description("a user's authentication methods (MTH-3)");
+methods.command('list').argument('<user>', 'user id or UPN').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (userRef: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse methods list', async (db) => listMethods({ db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() }, userRef));
+    print(o, r, () => r.map((m) => `${String(m.id)}  ${String(m['@odata.type']).replace('#microsoft.graph.', '')}  ${String(m.displayName ?? m.model ?? '')}  usable: ${String(m.isUsable)} (${String(m.methodUsabilityReason)})`).join('\n') || 'No methods.');
+  });
+methods.command('delete').argument('<user>', 'user id or UPN').argument('<methodId>').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (userRef: string, methodId: string, o: { tenant?: string; json?: boolean }) => {
+    await withDatabase('gatehouse methods delete', async (db) => {
+      const ctx = { db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() };
+      const all = await listMethods(ctx, userRef);
+      const m = all.find((x) => x.id === methodId.toLowerCase());
+      if (!m) throw new NotFoundError('authenticationMethod', methodId);
+      const type = String(m['@odata.type']);
+      if (type.endsWith('fido2AuthenticationMethod')) await adminDeletePasskey(ctx, userRef, methodId);
+      else if (type.endsWith('temporaryAccessPassAuthenticationMethod')) await deleteTemporaryAccessPass(ctx, userRef, methodId);
+      else if (type.endsWith('softwareOathAuthenticationMethod')) await deleteSoftwareOathMethod(ctx, userRef, methodId);
+      else throw new ValidationError('methodId', 'deletable', `A ${type.replace('#microsoft.graph.', '')} can't be deleted this way.`);
+    });
+    print(o, { deleted: methodId }, () => `Deleted method ${methodId}.`);
   });
 
 async function main(argv: string[]): Promise<number> {

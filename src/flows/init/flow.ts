@@ -1,3 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import type { TapConfiguration } from '../../domain/methodsPolicy.ts';
+import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
+import { loadTarget } from '../methods/context.ts';
+import { issueWithin, tapHashKey } from '../methods/temporaryAccessPass.ts';
 import { FIRST_PARTY_APPS, GLOBAL_ADMINISTRATOR, GRAPH_PERMISSIONS } from '../../domain/directory.ts';
 import { userPrincipalName } from '../../domain/graph.ts';
 import { parseInput, text } from '../../domain/validation.ts';
@@ -24,10 +29,13 @@ export type InitResult = {
   graphBaseUrl: string;
   graphAudience: string;
   tokenEndpoint: string;
-  admin: { id: string; userPrincipalName: string; roles: string[] };
+  admin: {
+    id: string; userPrincipalName: string; roles: string[];
+    temporaryAccessPass: { code: string; id: string; isUsableOnce: boolean; startDateTime: string; lifetimeInMinutes: number };
+  };
   automation: { appId: string; objectId: string; clientId: string; clientSecret: string; permissions: string[] };
   firstPartyApps: { key: string; appId: string; displayName: string }[];
-  signInUrl: string;
+  signInFlowUrl: string;
 };
 
 /**
@@ -75,6 +83,13 @@ async function createTenantWithAdmin(
       userType: 'Member',
     });
     await createRoleAssignment(trx, tenant.id, { roleDefinitionId: GLOBAL_ADMINISTRATOR, principalId: admin.id, directoryScopeId: '/' });
+    // The first admin's one-time TAP: the very first sign-in is the bootstrap path (TAP, then a passkey).
+    const tapConfig = (await getMethodsPolicy(trx, tenant.id)).authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
+    const target = await loadTarget(trx, tenant.id, admin.id);
+    const tap = await issueWithin(
+      { db: trx, tenantId: tenant.id, actor: { kind: 'operator', name: 'gatehouse init' }, now },
+      target, { isUsableOnce: true, lifetimeInMinutes: tapConfig.maximumLifetimeInMinutes }, await tapHashKey(trx), randomBytes,
+    );
     const automation = await createApplication(trx, tenant.id, { displayName: 'Gatehouse automation' }, 'automation');
     await grantPermissions(trx, tenant.id, automation.id, GRAPH_PERMISSIONS);
     const secret = await addPassword(trx, tenant.id, automation.id, { displayName: 'created by gatehouse init' }, now);
@@ -86,12 +101,15 @@ async function createTenantWithAdmin(
       graphBaseUrl: `${publicBaseUrl}/graph/v1.0`,
       graphAudience: graphResource(publicBaseUrl),
       tokenEndpoint: `${issuer}/token`,
-      admin: { id: admin.id, userPrincipalName: admin.userPrincipalName, roles: ['Global Administrator'] },
+      admin: {
+        id: admin.id, userPrincipalName: admin.userPrincipalName, roles: ['Global Administrator'],
+        temporaryAccessPass: { code: tap.temporaryAccessPass!, id: tap.id, isUsableOnce: tap.isUsableOnce, startDateTime: tap.startDateTime, lifetimeInMinutes: tap.lifetimeInMinutes },
+      },
       automation: {
         appId: automation.appId, objectId: automation.id, clientId: automation.appId, clientSecret: secret.secretText!, permissions: [...GRAPH_PERMISSIONS],
       },
       firstPartyApps: firstParty,
-      signInUrl: `${publicBaseUrl}/${tenant.id}/sign-in`,
+      signInFlowUrl: `${publicBaseUrl}/api/flows/${tenant.id}/sign-in`,
     };
   }
 }

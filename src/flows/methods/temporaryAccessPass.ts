@@ -27,12 +27,11 @@ export async function tapHashKey(db: Db): Promise<Uint8Array> {
   return Buffer.from(await serverSecret(db, 'tap-hash-key'), 'base64url');
 }
 
-async function tapContext(ctx: MethodsContext, userRef: string) {
-  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
+async function tapContext(ctx: MethodsContext, target: Awaited<ReturnType<typeof loadTarget>>) {
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   const config = policy.authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
   const enabled = methodEnabledFor(policy, 'TemporaryAccessPass', target.groupIds).enabled;
-  return { target, config, enabled };
+  return { config, enabled };
 }
 
 const toGraph = (pass: StoredPass, enabled: boolean, now: Date, code?: string) =>
@@ -44,42 +43,13 @@ const toGraph = (pass: StoredPass, enabled: boolean, now: Date, code?: string) =
  * a refused request is audited as a failure with the rule that refused it.
  */
 export async function issueTemporaryAccessPass(ctx: MethodsContext, userRef: string, body: unknown, random: (n: number) => Uint8Array = randomBytes): Promise<GraphTemporaryAccessPassMethod> {
-  const { db, tenantId, now } = ctx;
+  const { db, tenantId } = ctx;
   const input = parseInput(tapCreateBody, body ?? {});
   const key = await tapHashKey(db);
   try {
     return await db.transaction().execute(async (trx) => {
-      const { target, config, enabled } = await tapContext({ ...ctx, db: trx }, userRef);
-      authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-      if (target.user.userType === 'Guest') {
-        throw new ValidationError('userType', 'TAP-9', 'TAP-9: external guests cannot be issued a Temporary Access Pass.');
-      }
-      const resolved = resolveTapRequest({
-        startDateTime: input.startDateTime ?? undefined,
-        lifetimeInMinutes: input.lifetimeInMinutes ?? undefined,
-        isUsableOnce: input.isUsableOnce ?? undefined,
-      }, config, now);
-      if (!resolved.ok) {
-        const v = resolved.violations[0]!;
-        throw new ValidationError(v.field, v.rule, `${v.rule}: ${v.message}.`);
-      }
-      const code = generateTapCode(config.defaultLength, random);
-      const { pass, replaced } = await replacePass(trx, tenantId, target.user.id, {
-        codeHash: hashTapCode(code, key), createdDateTime: now, startDateTime: resolved.startDateTime,
-        lifetimeInMinutes: resolved.lifetimeInMinutes, isUsableOnce: resolved.isUsableOnce,
-      });
-      await writeAudit(trx, tenantId, {
-        activityDisplayName: 'Admin registered security info',
-        category: 'UserManagement', operationType: 'Add', result: 'success', loggedByService: 'Authentication Methods',
-        correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-        target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-        additionalDetails: {
-          'Method': 'TemporaryAccessPass', 'Method id': pass.id, 'Start': pass.startDateTime.toISOString(),
-          'Lifetime in minutes': pass.lifetimeInMinutes, 'Usable once': pass.isUsableOnce,
-          'Replaced pass': replaced?.id,
-        },
-      }, now);
-      return toGraph(pass, enabled, now, code);
+      const target = await loadTarget(trx, tenantId, userRef);
+      return issueWithin({ ...ctx, db: trx }, target, input, key, random);
     });
   } catch (err) {
     if (err instanceof ValidationError) {
@@ -87,6 +57,44 @@ export async function issueTemporaryAccessPass(ctx: MethodsContext, userRef: str
     }
     throw err;
   }
+}
+
+/** The body of an issue, inside the caller's transaction (also used by `gatehouse init`). */
+export async function issueWithin(
+  ctx: MethodsContext, target: Awaited<ReturnType<typeof loadTarget>>, input: z.output<typeof tapCreateBody>, key: Uint8Array, random: (n: number) => Uint8Array,
+): Promise<GraphTemporaryAccessPassMethod> {
+  const { db: trx, tenantId, now } = ctx;
+  const { config, enabled } = await tapContext(ctx, target);
+  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+  if (target.user.userType === 'Guest') {
+    throw new ValidationError('userType', 'TAP-9', 'TAP-9: external guests cannot be issued a Temporary Access Pass.');
+  }
+  const resolved = resolveTapRequest({
+    startDateTime: input.startDateTime ?? undefined,
+    lifetimeInMinutes: input.lifetimeInMinutes ?? undefined,
+    isUsableOnce: input.isUsableOnce ?? undefined,
+  }, config, now);
+  if (!resolved.ok) {
+    const v = resolved.violations[0]!;
+    throw new ValidationError(v.field, v.rule, `${v.rule}: ${v.message}.`);
+  }
+  const code = generateTapCode(config.defaultLength, random);
+  const { pass, replaced } = await replacePass(trx, tenantId, target.user.id, {
+    codeHash: hashTapCode(code, key), createdDateTime: now, startDateTime: resolved.startDateTime,
+    lifetimeInMinutes: resolved.lifetimeInMinutes, isUsableOnce: resolved.isUsableOnce,
+  });
+  await writeAudit(trx, tenantId, {
+    activityDisplayName: 'Admin registered security info',
+    category: 'UserManagement', operationType: 'Add', result: 'success', loggedByService: 'Authentication Methods',
+    correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+    target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+    additionalDetails: {
+      'Method': 'TemporaryAccessPass', 'Method id': pass.id, 'Start': pass.startDateTime.toISOString(),
+      'Lifetime in minutes': pass.lifetimeInMinutes, 'Usable once': pass.isUsableOnce,
+      'Replaced pass': replaced?.id,
+    },
+  }, now);
+  return toGraph(pass, enabled, now, code);
 }
 
 /** A refused change leaves no data behind but does leave an audit record saying why (LOG-2). */
@@ -103,7 +111,8 @@ async function auditRefusal(ctx: MethodsContext, userRef: string, activity: stri
 
 /** TAP-3, TAP-5: metadata only, never the code. */
 export async function listTemporaryAccessPasses(ctx: MethodsContext, userRef: string): Promise<GraphTemporaryAccessPassMethod[]> {
-  const { target, enabled } = await tapContext(ctx, userRef);
+  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
+  const { enabled } = await tapContext(ctx, target);
   authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
   const pass = await passOf(ctx.db, ctx.tenantId, target.user.id);
   return pass ? [toGraph(pass, enabled, ctx.now)] : [];

@@ -54,6 +54,17 @@ describe(`gatehouse init and serve as separate processes (${onPostgres ? 'Postgr
       const group = await fetch(`http://localhost:${env.PORT}/graph/v1.0/groups`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Engineers' }) });
       assert.equal(group.status, 201);
 
+      // The bootstrap path: the first admin signs in with the one-time TAP init printed.
+      assert.match(out.admin.temporaryAccessPass.code, /^[23456789A-HJKMNP-Z]{8}$/);
+      assert.equal(out.admin.temporaryAccessPass.isUsableOnce, true);
+      const json = { 'content-type': 'application/json' };
+      const flow = await (await fetch(`http://localhost:${env.PORT}/api/flows/${out.tenantId}/sign-in`, { method: 'POST', headers: json, body: '{}' })).json() as { flowId: string };
+      const tap = await fetch(`http://localhost:${env.PORT}/api/flows/${out.tenantId}/sign-in/${flow.flowId}/tap`, {
+        method: 'POST', headers: json, body: JSON.stringify({ username: 'admin@contoso.test', code: out.admin.temporaryAccessPass.code }),
+      });
+      assert.equal(tap.status, 200);
+      assert.deepEqual(((await tap.json()) as { performedMethods: string[] }).performedMethods, ['temporaryAccessPassOneTime']);
+
       if (!onPostgres) {
         // PGlite can't be shared: a second server, or a CLI command, on the same directory is refused clearly.
         const second = await serve({ ...env, PORT: String(await freePort()) }).then(
@@ -101,7 +112,8 @@ describe('first start on an empty database', () => {
       const s = await serve(env);
       assert.match(s.output(), /First start: set up a default tenant/);
       assert.match(s.output(), /first admin: +first@example\.test/);
-      assert.match(s.output(), new RegExp(`sign in at: +http://localhost:${env.PORT}/[0-9a-f-]{36}/sign-in`));
+      assert.match(s.output(), new RegExp(`sign-in flow API: +POST http://localhost:${env.PORT}/api/flows/[0-9a-f-]{36}/sign-in`));
+      assert.match(s.output(), /admin.s TAP: +[23456789A-HJKMNP-Z]{8} +\(one-time/);
       assert.equal(await s.stop(), 0);
       const again = await serve(env);
       assert.doesNotMatch(again.output(), /First start/);
