@@ -15,7 +15,8 @@ import { rotateSigningKey } from '../oidc/keys.ts';
 import { addPassword, createApplication, grantPermissions } from '../store/applications.ts';
 import { migrate, openDatabase, schemaVersion, type Db, type OpenDatabase } from '../store/database.ts';
 import { addMember, createGroup, listGroups } from '../store/groups.ts';
-import { createRoleAssignment, listRoleAssignments } from '../store/roles.ts';
+import { listRoleAssignments } from '../store/roles.ts';
+import { assignRole } from '../flows/directory/roles.ts';
 import { findTenant, listTenants } from '../store/tenants.ts';
 import { createUser, deleteUser, getUser, listUsers } from '../store/users.ts';
 
@@ -74,6 +75,8 @@ const program = new Command('gatehouse')
   .exitOverride();
 
 const jsonOption = () => new Option('--json', 'print one JSON document');
+/** Changes made at the CLI are audited as the local operator. */
+const operator = { kind: 'operator' as const, name: `gatehouse CLI (${process.env.USER ?? 'local operator'})` };
 
 program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_PUBLIC_URL)')
   .action(async () => {
@@ -209,7 +212,7 @@ role.command('assign').requiredOption('--role <name|id>', `one of: ${ROLE_TEMPLA
     const r = await withDatabase('gatehouse role assign', async (db) => {
       const t = await resolveTenant(db, o.tenant);
       const principalId = o.principal.includes('@') ? (await getUser(db, t, o.principal)).id : o.principal.toLowerCase();
-      return db.transaction().execute((trx) => createRoleAssignment(trx, t, { roleDefinitionId: def.id, principalId, directoryScopeId: '/' }));
+      return assignRole(db, t, operator, { roleDefinitionId: def.id, principalId, directoryScopeId: '/' }, new Date());
     });
     print(o, r, () => `Assigned ${def.displayName} to ${r.principalId} (assignment ${r.id}).`);
   });
@@ -238,8 +241,6 @@ appCmd.command('create-automation').description('an automation app with client c
     });
     print(o, r, () => `Created automation app ${r.clientId}\n  client secret: ${r.clientSecret}   (shown once; stored hashed)\n  permissions: ${r.permissions.join(', ') || 'none'}`);
   });
-
-const operator = { kind: 'operator' as const, name: `gatehouse CLI (${process.env.USER ?? 'local operator'})` };
 
 const tap = program.command('tap').description('Temporary Access Passes (TAP-1..TAP-10)');
 tap.command('issue').argument('<user>', 'user id or UPN').option('--lifetime <minutes>', 'lifetime in minutes (policy bounds apply)')

@@ -11,7 +11,7 @@ import { newSigningKey, MAX_TOKEN_LIFETIME_SECONDS } from '../../oidc/keys.ts';
 import { graphResource, issuerFor } from '../../oidc/provider.ts';
 import { addPassword, createApplication, grantPermissions } from '../../store/applications.ts';
 import type { Db } from '../../store/database.ts';
-import { createRoleAssignment } from '../../store/roles.ts';
+import { assignRoleWithin } from '../directory/roles.ts';
 import { rotateIn } from '../../store/signingKeys.ts';
 import { createTenant, listTenants, lockBootstrap } from '../../store/tenants.ts';
 import { createUser } from '../../store/users.ts';
@@ -82,7 +82,7 @@ async function createTenantWithAdmin(
       accountEnabled: true,
       userType: 'Member',
     });
-    await createRoleAssignment(trx, tenant.id, { roleDefinitionId: GLOBAL_ADMINISTRATOR, principalId: admin.id, directoryScopeId: '/' });
+    await assignRoleWithin(trx, tenant.id, { kind: 'operator', name: 'gatehouse init' }, { roleDefinitionId: GLOBAL_ADMINISTRATOR, principalId: admin.id, directoryScopeId: '/' }, now);
     // The first admin's one-time TAP: the very first sign-in is the bootstrap path (TAP, then a passkey).
     const tapConfig = (await getMethodsPolicy(trx, tenant.id)).authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
     const target = await loadTarget(trx, tenant.id, admin.id);

@@ -5,7 +5,8 @@ import { roleAssignmentCreate } from '../../domain/graph.ts';
 import { parseCollectionQuery } from '../../domain/odata.ts';
 import { parseInput } from '../../domain/validation.ts';
 import type { Db } from '../../store/database.ts';
-import { createRoleAssignment, deleteRoleAssignment, getRoleAssignment, listRoleAssignments, ROLE_ASSIGNMENT_FILTER_COLUMNS } from '../../store/roles.ts';
+import { getRoleAssignment, listRoleAssignments, ROLE_ASSIGNMENT_FILTER_COLUMNS } from '../../store/roles.ts';
+import { assignRole, removeRole } from '../../flows/directory/roles.ts';
 import { collection, entity, noContent, requireScope, type GraphUrls } from './context.ts';
 
 const definition = (r: (typeof ROLE_TEMPLATES)[number]) => ({
@@ -37,7 +38,7 @@ export function roleRoutes(app: FastifyInstance, db: Db, urls: GraphUrls): void 
   app.post(`${prefix}/roleAssignments`, async (req, reply) => {
     requireScope(req, 'roles.write');
     const input = parseInput(roleAssignmentCreate, req.body);
-    const a = await db.transaction().execute((trx) => createRoleAssignment(trx, req.caller.tenantId, input));
+    const a = await assignRole(db, req.caller.tenantId, req.caller, input, new Date());
     return reply.status(201).send(entity(urls, 'roleManagement/directory/roleAssignments', a));
   });
 
@@ -48,7 +49,7 @@ export function roleRoutes(app: FastifyInstance, db: Db, urls: GraphUrls): void 
 
   app.delete<{ Params: { id: string } }>(`${prefix}/roleAssignments/:id`, async (req, reply) => {
     requireScope(req, 'roles.write');
-    await db.transaction().execute((trx) => deleteRoleAssignment(trx, req.caller.tenantId, req.params.id));
+    await removeRole(db, req.caller.tenantId, req.caller, req.params.id, new Date());
     return noContent(reply);
   });
 }

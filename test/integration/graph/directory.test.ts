@@ -73,6 +73,11 @@ describe('Graph groups, roles and applications (DIR-3..DIR-5)', () => {
     assert.equal(unknownRole.status, 400);
     assert.equal(unknownRole.body.error.target, 'roleDefinitionId');
     assert.equal((await h.call('DELETE', `/graph/v1.0/roleManagement/directory/roleAssignments/${encodeURIComponent(c.body.id)}`)).status, 204);
+    // LOG-2: both changes are audited with Entra's activity names
+    const audits = (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', user.id).orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+    assert.deepEqual(audits.map((a) => a.activityDisplayName), ['Add member to role', 'Remove member from role']);
+    assert.equal(audits[0].targetResources[0].modifiedProperties[0].newValue, JSON.stringify('Authentication Administrator'));
+    assert.equal(audits[0].initiatedBy.app.appId, h.tenant.automation.appId);
   });
 
   test('DIR-5: the three first-party apps exist with fixed appIds and cannot be deleted', async () => {

@@ -157,6 +157,25 @@ describe('Passkeys over real HTTP with a software authenticator (PK-1..PK-6)', (
     }
   });
 
+  test('PK-2/SC-8: with attestation enforced, an unverifiable attestation is refused and the audit says why', async () => {
+    const fido2 = '/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2';
+    assert.equal((await h.call('PATCH', fido2, { body: { isAttestationEnforced: true } })).status, 204);
+    try {
+      const u = await newUser();
+      const o = await options(u.id);
+      assert.equal(o.body.publicKey.attestation, 'direct');
+      for (const attestation of ['none', 'packed'] as const) {
+        const again = await options(u.id);
+        const r = await h.call('POST', `/graph/v1.0/users/${u.id}/authentication/fido2Methods`, { body: { publicKeyCredential: createSoftAuthenticator({ attestation }).register(again.body.publicKey, h.baseUrl) } });
+        assert.equal(r.status, 400, attestation);
+        assert.match(r.body.error.message, /AttestationUntrusted/);
+        assert.match((await audits(u.id)).at(-1).resultReason, /^AttestationUntrusted: /);
+      }
+    } finally {
+      await h.call('PATCH', fido2, { body: { isAttestationEnforced: false } });
+    }
+  });
+
   test('PK-4: a counter that goes backwards fails the sign-in and flags the passkey as possibly cloned (audited); zero counters are fine', async () => {
     const u = await newUser();
     const auth = createSoftAuthenticator();
