@@ -15,3 +15,13 @@ export async function lockRecords<T extends Record<string, unknown>>(db: Db, ten
 export async function saveRecord(db: Db, tenantId: string, key: string, record: Record<string, unknown>, now: Date): Promise<void> {
   await db.updateTable('throttles').set({ record: JSON.stringify(record), updated_at: now }).where('tenant_id', '=', tenantId).where('key', '=', key).execute();
 }
+
+export async function readRecord(db: Db, tenantId: string, key: string): Promise<Record<string, unknown> | undefined> {
+  const r = await db.selectFrom('throttles').select('record').where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirst();
+  return r?.record;
+}
+
+export async function upsertRecord(db: Db, tenantId: string, key: string, record: Record<string, unknown>, now: Date): Promise<void> {
+  await db.insertInto('throttles').values({ tenant_id: tenantId, key, record: JSON.stringify(record), updated_at: now })
+    .onConflict((oc) => oc.columns(['tenant_id', 'key']).doUpdateSet({ record: JSON.stringify(record), updated_at: now })).execute();
+}

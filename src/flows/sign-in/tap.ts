@@ -2,17 +2,14 @@ import { z } from 'zod';
 import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
 import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
 import { parseInput } from '../../domain/validation.ts';
-import {
-  checkTapThrottle, combineTapThrottleDecisions, EMPTY_TAP_THROTTLE_RECORD, recordTapFailure, recordTapSuccess, TAP_ADDRESS_THROTTLE, TAP_USER_THROTTLE,
-  tapCodeMatches, tapUsability, type TapThrottleRecord,
-} from '../../methods/tap/index.ts';
+import { tapCodeMatches, tapUsability } from '../../methods/tap/index.ts';
+import { openGuessThrottle } from './throttle.ts';
 import { findApplicationByAppId } from '../../store/applications.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { writeSignIn } from '../../store/signIns.ts';
 import { saveFlow } from '../../store/signInFlows.ts';
 import { consumeOneTimePass, passOf } from '../../store/temporaryAccessPasses.ts';
-import { lockRecords, saveRecord } from '../../store/throttles.ts';
 import { findUser } from '../../store/users.ts';
 import { tapHashKey } from '../methods/temporaryAccessPass.ts';
 import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow.ts';
@@ -20,14 +17,6 @@ import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow
 export const tapStepBody = z.strictObject({
   username: z.string().min(1, 'must not be empty').max(256),
   code: z.string().min(1, 'must not be empty').max(128),
-});
-
-type StoredThrottle = { failures: number; windowStart: string | null; lockedUntil: string | null; lockouts: number };
-const revive = (r: StoredThrottle | undefined): TapThrottleRecord => r ? {
-  failures: r.failures, lockouts: r.lockouts, windowStart: r.windowStart ? new Date(r.windowStart) : null, lockedUntil: r.lockedUntil ? new Date(r.lockedUntil) : null,
-} : { ...EMPTY_TAP_THROTTLE_RECORD };
-const store = (r: TapThrottleRecord): StoredThrottle => ({
-  failures: r.failures, lockouts: r.lockouts, windowStart: r.windowStart?.toISOString() ?? null, lockedUntil: r.lockedUntil?.toISOString() ?? null,
 });
 
 /** What the caller may learn: nothing about whether the user exists or holds a pass (TAP-10). */
@@ -45,13 +34,7 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     const { tenantId, now } = ctx;
     const flow = await requireFlow(trx, tenantId, flowId, now);
     const app = flow.state.appId ? await findApplicationByAppId(trx, tenantId, flow.state.appId) : undefined;
-    // Keyed by the name typed, so an unknown user is throttled exactly like a known one.
-    const userKey = `tap:user:${upn}`;
-    const addressKey = `tap:address:${ctx.ipAddress ?? 'unknown'}`;
-    const records = await lockRecords(trx, tenantId, [userKey], store(EMPTY_TAP_THROTTLE_RECORD) as unknown as Record<string, unknown>, now);
-    const userRec = revive(records.get(userKey) as StoredThrottle | undefined);
-    const addressRow = await trx.selectFrom('throttles').select('record').where('tenant_id', '=', tenantId).where('key', '=', addressKey).executeTakeFirst();
-    const addressRec = revive(addressRow?.record as StoredThrottle | undefined);
+    const throttle = await openGuessThrottle(trx, tenantId, 'tap', upn, ctx.ipAddress, now);
     const user = await findUser(trx, tenantId, upn);
 
     const log = (error: SignInErrorName | null, detail: string, succeeded: boolean, method = 'Temporary Access Pass') =>
@@ -66,20 +49,14 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
         authenticationRequirement: 'singleFactorAuthentication',
       }, now);
 
-    const locked = combineTapThrottleDecisions(checkTapThrottle(userRec, now), checkTapThrottle(addressRec, now));
+    const locked = throttle.decision;
     if (!locked.allowed) {
       await log('LockedOut', `TAP-10: Temporary Access Pass sign-in is locked until ${locked.lockedUntil.toISOString()} after repeated failures`, false);
       return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', locked.retryAfterSeconds) };
     }
 
     const guessFailed = async (error: SignInErrorName, detail: string) => {
-      const u = recordTapFailure(userRec, now, TAP_USER_THROTTLE);
-      await saveRecord(trx, tenantId, userKey, store(u.record), now);
-      const a = recordTapFailure(addressRec, now, TAP_ADDRESS_THROTTLE);
-      await trx.insertInto('throttles').values({ tenant_id: tenantId, key: addressKey, record: JSON.stringify(store(a.record)), updated_at: now })
-        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doUpdateSet({ record: JSON.stringify(store(a.record)), updated_at: now })).execute();
-      const lockNote = u.lockImposed || a.lockImposed ? `; TAP-10 lock imposed until ${(u.lockImposed ? u.record.lockedUntil : a.record.lockedUntil)!.toISOString()}` : '';
-      await log(error, detail + lockNote, false);
+      await log(error, detail + await throttle.failed(), false);
       return { refused: new SignInRefused('InvalidCredentials', 400, GENERIC) };
     };
 
@@ -111,7 +88,7 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
       await log('TapOneTimeUsed', 'TAP-7: the one-time pass was consumed by a concurrent sign-in', false);
       return { refused: new SignInRefused('TapOneTimeUsed', 403, refusals.OneTimeUsed[1]) };
     }
-    await saveRecord(trx, tenantId, userKey, store(recordTapSuccess(userRec)), now);
+    await throttle.succeeded();
     const mode = pass.isUsableOnce ? 'temporaryAccessPassOneTime' : 'temporaryAccessPassMultiUse';
     flow.userId = user.id;
     flow.state.performed.push({ method: mode, methodId: pass.id, at: now.toISOString() });
