@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { GatehouseError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { deleteSoftwareOathMethod, listMethods } from '../flows/methods/methods.ts';
+import { enrolSoftwareOath } from '../flows/methods/passwordAndTotp.ts';
 import { adminDeletePasskey } from '../flows/methods/passkeys.ts';
 import { deleteTemporaryAccessPass, issueTemporaryAccessPass, listTemporaryAccessPasses } from '../flows/methods/temporaryAccessPass.ts';
 import { GRAPH_PERMISSIONS, isGraphPermission, ROLE_TEMPLATES } from '../domain/directory.ts';
@@ -293,6 +294,13 @@ methods.command('delete').argument('<user>', 'user id or UPN').argument('<method
       else throw new ValidationError('methodId', 'deletable', `A ${type.replace('#microsoft.graph.', '')} can't be deleted this way.`);
     });
     print(o, { deleted: methodId }, () => `Deleted method ${methodId}.`);
+  });
+
+methods.command('add-totp').description('enrol an authenticator app (TOTP) for a user; prints the secret once')
+  .argument('<user>', 'user id or UPN').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (userRef: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse methods add-totp', async (db) => enrolSoftwareOath({ db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() }, userRef));
+    print(o, r, () => `Authenticator app enrolled (${r.id}). Secret (shown once): ${r.secretKey}\n  ${r.uri}\n  Note: sign-in with it needs the SoftwareOath method enabled (off in new tenants).`);
   });
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { guid, text } from './validation.ts';
+import { guid, isCleanText, text } from './validation.ts';
 
 /** zod schemas of the Graph resources the admin API accepts (DIR-2, DIR-3, DIR-5, DIR-4). */
 
@@ -59,7 +59,7 @@ export type GroupUpdate = z.output<typeof groupUpdate>;
 
 /** `{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}` — any base URL, the last segment is the id. */
 export const memberRef = z.strictObject({
-  '@odata.id': z.string().max(2048).regex(/\/(?:directoryObjects|users|groups)\/[0-9a-fA-F-]{36}$/, "must be a URL ending in /directoryObjects/{id}, /users/{id} or /groups/{id}")
+  '@odata.id': z.string().max(2048).regex(/\/(?:directoryObjects|users|groups)\/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a URL ending in /directoryObjects/{id}, /users/{id} or /groups/{id} with a GUID id")
     .transform((s) => s.slice(-36).toLowerCase()),
 });
 
@@ -71,7 +71,7 @@ export const roleAssignmentCreate = z.strictObject({
 });
 export type RoleAssignmentCreate = z.output<typeof roleAssignmentCreate>;
 
-const redirectUri = z.string().max(2048).refine((s) => {
+const redirectUri = z.string().max(2048).refine(isCleanText, 'must not contain control characters or malformed Unicode').refine((s) => {
   try {
     const u = new URL(s);
     return (u.protocol === 'https:' || u.protocol === 'http:' || /^[a-z][a-z0-9+.-]*:$/.test(u.protocol)) && !u.hash;
@@ -105,6 +105,6 @@ export type ApplicationUpdate = z.output<typeof applicationUpdate>;
 export const addPassword = z.strictObject({
   passwordCredential: z.strictObject({
     displayName: text(256).optional(),
-    endDateTime: z.iso.datetime({ offset: true }).optional(),
+    endDateTime: z.iso.datetime({ offset: true }).refine((s) => new Date(s).getUTCFullYear() <= 9999, 'must be no later than 9999-12-31T23:59:59Z').optional(),
   }).optional(),
 });

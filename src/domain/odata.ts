@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.ts';
+import { isCleanText } from './validation.ts';
 
 /**
  * The OData query options the admin API supports: `$filter` (eq, ne, ge, le, gt, lt,
@@ -34,6 +35,7 @@ function tokenize(src: string): Token[] {
         s += src[i];
         i++;
       }
+      if (!isCleanText(s)) throw filterError('a string literal contains control characters or malformed Unicode');
       out.push({ t: 'string', v: s });
       continue;
     }

@@ -13,8 +13,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    field = [...issue.path.map(String), key].join('.');
-    message = `Property '${key}' is not supported on this resource.`;
+    field = [...issue.path.map(String), key === '' ? '(empty property name)' : key].join('.');
+    message = key === '' ? 'A property with an empty name is not supported.' : `Property '${key}' is not supported on this resource.`;
   } else if (issue.code === 'invalid_type' && input !== null && typeof input === 'object' && issue.path.length > 0 && valueAt(input, issue.path) === undefined) {
     message = `Property '${field}' is required.`;
   } else if (issue.path.length === 0 && issue.code === 'invalid_type') {
@@ -42,9 +42,13 @@ export function isGuid(s: string): boolean {
   return /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s);
 }
 
+/** No control characters and well-formed Unicode: what text and jsonb columns can hold. */
+export function isCleanText(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\u0000-\u001f\u007f]/.test(s) && s.isWellFormed();
+}
+
 /** Strings from the outside never carry control characters or lone surrogates. */
 export const text = (max: number) =>
   z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`)
-    // eslint-disable-next-line no-control-regex
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
-    .refine((s) => s.isWellFormed(), 'must be well-formed Unicode');
+    .refine(isCleanText, 'must not contain control characters or malformed Unicode');

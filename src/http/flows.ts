@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { startSignIn, SignInRefused, type SignInContext } from '../flows/sign-in/flow.ts';
 import { passkeyOptions, signInWithPasskey } from '../flows/sign-in/passkey.ts';
 import { signInWithTap } from '../flows/sign-in/tap.ts';
+import { signInWithPassword, signInWithTotp } from '../flows/sign-in/passwordAndTotp.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { guid, parseInput } from '../domain/validation.ts';
 import type { Db } from '../store/database.ts';
@@ -44,6 +45,8 @@ export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metri
     return reply.status(201).send(await startSignIn(db, c.tenantId, body.clientId ?? null, c.now));
   });
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/tap', async (req, reply) => counted(reply, signInWithTap(ctx(req), req.params.flowId, req.body)));
+  app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/password', async (req, reply) => counted(reply, signInWithPassword(ctx(req), req.params.flowId, req.body)));
+  app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/totp', async (req, reply) => counted(reply, signInWithTotp(ctx(req), req.params.flowId, req.body)));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/passkey/options', async (req) => passkeyOptions(ctx(req), rp, req.params.flowId, req.body));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/passkey', async (req, reply) => counted(reply, signInWithPasskey(ctx(req), rp, req.params.flowId, req.body)));
 }

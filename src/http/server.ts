@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { GraphTokenVerifier } from '../oidc/graphTokens.ts';
@@ -42,8 +42,17 @@ export async function buildServer(deps: ServerDeps) {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     return503OnClosing: true,
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: 500 },
+    // Fastify answers malformed URLs itself unless told otherwise: keep the Graph error body.
+    frameworkErrors: (err, req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) r.header(k, v);
+      void r.status(400).header('request-id', req.id).header('client-request-id', req.id)
+        .send(graphErrorBody(req, 'Request_BadRequest', `The request URL is not valid: ${err.message}.`));
+    },
   });
+  // JSON routes take JSON only: text/plain gets 415 like every other type.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => reply.status(404).send(graphErrorBody(req, 'Request_ResourceNotFound', `No resource at ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}.`)));

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { ValidationError } from '../domain/errors.ts';
 import type { FilterNode, Literal } from '../domain/odata.ts';
+import { isCleanText, isGuid } from '../domain/validation.ts';
 
 /**
  * OData filter trees to SQL. Only columns in the caller's map reach SQL (by identifier, never by
@@ -61,10 +62,11 @@ export function encodeSkipToken(key: string, id: string): string {
   return Buffer.from(JSON.stringify([key, id])).toString('base64url');
 }
 
-export function decodeSkipToken(token: string): [string, string] {
+export function decodeSkipToken(token: string, idIsGuid = true): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string'
+      && isCleanText(v[0] || 'x') && (idIsGuid ? isGuid(v[1]) : isCleanText(v[1]))) return [v[0], v[1]];
   } catch {
     // fall through
   }

@@ -51,7 +51,7 @@ export async function listRoleAssignments(db: Db, tenantId: string, query: Colle
     const f = filterSql(query.filter, ROLE_ASSIGNMENT_FILTER_COLUMNS);
     q = q.where(() => f);
   }
-  if (query.skipToken) q = q.where('id', '>', decodeSkipToken(query.skipToken)[1]);
+  if (query.skipToken) q = q.where('id', '>', decodeSkipToken(query.skipToken, false)[1]);
   const rows = await q.orderBy('id').limit(query.top + 1).execute();
   const items = rows.slice(0, query.top);
   const last = items.at(-1);

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { UserCreate, UserUpdate } from '../domain/graph.ts';
 import type { CollectionQuery } from '../domain/odata.ts';
 import type { Page, User } from '../domain/resources.ts';
-import { isGuid } from '../domain/validation.ts';
+import { isCleanText, isGuid } from '../domain/validation.ts';
 import type { Db } from './database.ts';
 import { decodeSkipToken, encodeSkipToken, filterSql, isUniqueViolation, type ColumnMap } from './query.ts';
 import type { UserTable } from './schema.ts';
@@ -57,6 +57,7 @@ export async function createUser(db: Db, tenantId: string, input: UserCreate): P
 
 /** Find by object id or by userPrincipalName, as Graph's /users/{id | userPrincipalName} does. */
 export async function findUser(db: Db, tenantId: string, idOrUpn: string): Promise<User | undefined> {
+  if (!isCleanText(idOrUpn) || idOrUpn.length > 256) return undefined;
   const q = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
   const row = isGuid(idOrUpn)
     ? await q.where('id', '=', idOrUpn.toLowerCase()).executeTakeFirst()

@@ -74,7 +74,8 @@ export async function adminCreationOptions(ctx: MethodsContext, rp: RelyingParty
       rpId: rp.rpId, rpName: rp.rpName,
       user: { id: userHandle(target.user.id), name: target.user.userPrincipalName, displayName: target.user.displayName },
       challenge, excludeCredentialIds: existing.map((m) => m.credentialId),
-      attestation: fido2PolicyOf(policy).isAttestationEnforced ? 'direct' : 'none',
+      // Without attestation, browsers zero a security key's AAGUID, so key restrictions need 'direct' too.
+      attestation: fido2PolicyOf(policy).isAttestationEnforced || fido2PolicyOf(policy).keyRestrictions.isEnforced ? 'direct' : 'none',
     });
     return { '@odata.type': '#microsoft.graph.webauthnCredentialCreationOptions', challengeTimeoutDateTime: graphDateTime(expires), publicKey };
   });

@@ -6,6 +6,7 @@ import { adminCreationOptions, adminDeletePasskey, adminRegisterPasskey, getPass
 import { patchMethodConfiguration, patchMethodsPolicy, readMethodConfiguration, readMethodsPolicy } from '../../flows/methods/policy.ts';
 import { deleteTemporaryAccessPass, getTemporaryAccessPass, issueTemporaryAccessPass, listTemporaryAccessPasses } from '../../flows/methods/temporaryAccessPass.ts';
 import { NotFoundError } from '../../domain/errors.ts';
+import { adminResetPassword } from '../../flows/methods/passwordAndTotp.ts';
 import { noContent, requireScope, type GraphUrls } from './context.ts';
 
 type UserParams = { Params: { id: string } };
@@ -76,6 +77,10 @@ export function methodRoutes(app: FastifyInstance, db: Db, urls: GraphUrls, rp: 
     const found = (await passwordMethods(ctx(req), req.params.id)).find((m) => m.id === req.params.methodId && m.id === PASSWORD_METHOD_ID);
     if (!found) throw new NotFoundError('passwordAuthenticationMethod', req.params.methodId);
     return one('users/authentication/passwordMethods', found);
+  });
+  app.post<MethodParams>(`${base}/passwordMethods/:methodId/resetPassword`, async (req, reply) => {
+    await adminResetPassword(ctx(req), req.params.id, req.params.methodId, req.body);
+    return reply.status(202).send();
   });
   app.get<UserParams>(`${base}/softwareOathMethods`, async (req) => coll('users/authentication/softwareOathMethods', await softwareOathMethods(ctx(req), req.params.id)));
   app.get<MethodParams>(`${base}/softwareOathMethods/:methodId`, async (req) => {

@@ -1,0 +1,58 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { authorizeMethodAccess } from '../../domain/actors.ts';
+import { NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { parseInput } from '../../domain/validation.ts';
+import { hashPassword, passwordPolicyViolations } from '../../methods/password/index.ts';
+import { generateTotpSecret, totpUri } from '../../methods/totp/index.ts';
+import { writeAudit } from '../../store/audit.ts';
+import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+import { PASSWORD_METHOD_ID } from './methods.ts';
+
+const resetBody = z.strictObject({ newPassword: z.string().max(1024) });
+
+/**
+ * Graph's `passwordMethods/{id}/resetPassword` with an admin-chosen password (MTH-4: Argon2id).
+ * Like a TAP (TAP-6), a password can be set while the Password method is off; signing in with
+ * it needs the method enabled for the user.
+ */
+export async function adminResetPassword(ctx: MethodsContext, userRef: string, methodId: string, raw: unknown): Promise<void> {
+  if (methodId !== PASSWORD_METHOD_ID) throw new NotFoundError('passwordAuthenticationMethod', methodId);
+  const body = parseInput(resetBody, raw);
+  const violation = passwordPolicyViolations(body.newPassword)[0];
+  if (violation) throw new ValidationError('newPassword', violation.rule, violation.message);
+  const hash = await hashPassword(body.newPassword);
+  await ctx.db.transaction().execute(async (trx) => {
+    const target = await loadTarget(trx, ctx.tenantId, userRef);
+    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    await trx.insertInto('password_methods').values({ user_id: target.user.id, tenant_id: ctx.tenantId, hash, created_at: ctx.now })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, created_at: ctx.now })).execute();
+    await writeAudit(trx, ctx.tenantId, {
+      activityDisplayName: 'Reset password (by admin)', category: 'UserManagement', operationType: 'Update', result: 'success',
+      loggedByService: 'Self-service Password Management', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+      additionalDetails: { 'Method': 'Password' },
+    }, ctx.now);
+  });
+}
+
+/**
+ * Enrol a TOTP authenticator app for a user (operator tooling; self-service enrolment belongs to
+ * the security-info portal). The secret is returned once, for the QR code.
+ */
+export async function enrolSoftwareOath(ctx: MethodsContext, userRef: string, random: (n: number) => Uint8Array = randomBytes) {
+  return ctx.db.transaction().execute(async (trx) => {
+    const target = await loadTarget(trx, ctx.tenantId, userRef);
+    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    const secret = generateTotpSecret(random);
+    const id = randomUUID();
+    await trx.insertInto('software_oath_methods').values({ id, tenant_id: ctx.tenantId, user_id: target.user.id, secret, last_used_step: null, created_at: ctx.now }).execute();
+    await writeAudit(trx, ctx.tenantId, {
+      activityDisplayName: 'Admin registered security info', category: 'UserManagement', operationType: 'Add', result: 'success',
+      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+      additionalDetails: { 'Method': 'SoftwareOath', 'Method id': id },
+    }, ctx.now);
+    return { id, secretKey: secret, uri: totpUri({ secret, accountName: target.user.userPrincipalName, issuer: 'Gatehouse' }) };
+  });
+}

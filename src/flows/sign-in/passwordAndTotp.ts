@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
+import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
+import { parseInput } from '../../domain/validation.ts';
+import { verifyPassword } from '../../methods/password/index.ts';
+import { verifyTotp } from '../../methods/totp/index.ts';
+import { findApplicationByAppId } from '../../store/applications.ts';
+import type { Db } from '../../store/database.ts';
+import { transitiveGroupIdsOf } from '../../store/groups.ts';
+import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
+import { writeSignIn } from '../../store/signIns.ts';
+import { saveFlow, type SignInFlow } from '../../store/signInFlows.ts';
+import { findUser } from '../../store/users.ts';
+import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow.ts';
+import { openGuessThrottle } from './throttle.ts';
+import type { User } from '../../domain/resources.ts';
+
+export const passwordStepBody = z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(1024) });
+export const totpStepBody = z.strictObject({ code: z.string().min(1).max(16) });
+
+const GENERIC = 'The user name or password is not valid.';
+
+function logger(trx: Db, ctx: SignInContext, flow: SignInFlow, user: User | undefined, attempted: string | null, method: string) {
+  return async (error: SignInErrorName | null, detail: string) => {
+    const app = flow.state.appId ? await findApplicationByAppId(trx, ctx.tenantId, flow.state.appId) : undefined;
+    await writeSignIn(trx, ctx.tenantId, {
+      correlationId: flow.state.correlationId,
+      user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
+      attemptedUserPrincipalName: attempted,
+      app: app ? { appId: app.appId, displayName: app.displayName } : null,
+      ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
+      status: error ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail } : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
+      authenticationDetails: [{ authenticationMethod: method, succeeded: error === null, authenticationStepResultDetail: detail }],
+      authenticationRequirement: flow.state.performed.length > 0 ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
+    }, ctx.now);
+  };
+}
+
+/** First factor: password (MTH-4), throttled like a TAP (TAP-10). Disabled in new tenants (MTH-2). */
+export async function signInWithPassword(ctx: SignInContext, flowId: string, raw: unknown) {
+  const body = parseInput(passwordStepBody, raw);
+  const upn = body.username.trim().toLowerCase();
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const flow = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
+    const throttle = await openGuessThrottle(trx, ctx.tenantId, 'password', upn, ctx.ipAddress, ctx.now);
+    const user = await findUser(trx, ctx.tenantId, upn);
+    const log = logger(trx, ctx, flow, user, upn, 'Password');
+    if (!throttle.decision.allowed) {
+      await log('LockedOut', `password sign-in locked until ${throttle.decision.lockedUntil.toISOString()} after repeated failures`);
+      return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', throttle.decision.retryAfterSeconds) };
+    }
+    const row = user ? await trx.selectFrom('password_methods').select('hash').where('user_id', '=', user.id).executeTakeFirst() : undefined;
+    const good = row ? await verifyPassword(body.password, row.hash) : false;
+    if (!user || !row || !good) {
+      const why = !user ? `no user named ${upn}` : !row ? 'the user has no password' : 'wrong password';
+      await log(!user ? 'UserNotFound' : 'InvalidCredentials', why + await throttle.failed());
+      return { refused: new SignInRefused('InvalidCredentials', 400, GENERIC) };
+    }
+    if (!user.accountEnabled) {
+      await log('AccountDisabled', 'DIR-2: the account is disabled');
+      return { refused: new SignInRefused('AccountDisabled', 403, SIGN_IN_ERRORS.AccountDisabled.text) };
+    }
+    const scope = methodEnabledFor(await getMethodsPolicy(trx, ctx.tenantId), 'Password', await transitiveGroupIdsOf(trx, ctx.tenantId, user.id));
+    if (!scope.enabled) {
+      await log('InvalidCredentials', `MTH-2: ${scope.why}`);
+      return { refused: new SignInRefused('InvalidCredentials', 403, `Password sign-in is not allowed for this account: ${scope.why}.`) };
+    }
+    await throttle.succeeded();
+    flow.userId = user.id;
+    flow.state.performed.push({ method: 'password', methodId: 'password', at: ctx.now.toISOString() });
+    await saveFlow(trx, flow);
+    await log(null, 'password verified');
+    return { ok: flowView(flow) };
+  });
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.ok;
+}
+
+/**
+ * Second factor: a TOTP code (RFC 6238) for the user already identified in this flow. A code's
+ * time step is accepted once (MTH-4); the conditional update makes that hold under concurrency.
+ */
+export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: unknown) {
+  const body = parseInput(totpStepBody, raw);
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const flow = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
+    const user = flow.userId ? await findUser(trx, ctx.tenantId, flow.userId) : undefined;
+    const log = logger(trx, ctx, flow, user, null, 'Software OATH token');
+    if (!user) {
+      await log('MfaRequired', 'a TOTP code needs a first factor in this flow');
+      return { refused: new SignInRefused('MfaRequired', 400, 'Sign in with a first factor before entering a code.') };
+    }
+    const scope = methodEnabledFor(await getMethodsPolicy(trx, ctx.tenantId), 'SoftwareOath', await transitiveGroupIdsOf(trx, ctx.tenantId, user.id));
+    const tokens = await trx.selectFrom('software_oath_methods').selectAll().where('user_id', '=', user.id).forUpdate().execute();
+    for (const t of scope.enabled ? tokens : []) {
+      const v = verifyTotp(body.code, t.secret, ctx.now, t.last_used_step === null ? null : Number(t.last_used_step));
+      if (!v.ok && v.reason === 'Replayed') {
+        await log('InvalidCredentials', 'MTH-4: this code was already used');
+        return { refused: new SignInRefused('InvalidCredentials', 400, 'This code was already used; wait for the next one.') };
+      }
+      if (v.ok) {
+        const claimed = await trx.updateTable('software_oath_methods').set({ last_used_step: v.step }).where('id', '=', t.id)
+          .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', v.step)])).returning('id').executeTakeFirst();
+        if (!claimed) break;
+        flow.state.performed.push({ method: 'softwareOath', methodId: t.id, at: ctx.now.toISOString() });
+        await saveFlow(trx, flow);
+        await log(null, 'TOTP code verified');
+        return { ok: flowView(flow) };
+      }
+    }
+    await log('InvalidCredentials', scope.enabled ? (tokens.length ? 'wrong code' : 'the user has no authenticator app') : `MTH-2: ${scope.why}`);
+    return { refused: new SignInRefused('InvalidCredentials', 400, 'The code is not valid.') };
+  });
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.ok;
+}

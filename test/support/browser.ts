@@ -1,0 +1,219 @@
+/**
+ * The browser tier: a real Chromium (Debian's, through playwright-core) with CDP virtual WebAuthn
+ * authenticators, so passkey ceremonies run through `navigator.credentials` exactly as a user's
+ * browser would run them against the server's origin (http://localhost:PORT is a secure context).
+ *
+ * CI installs Chromium and exports CHROMIUM_PATH; without it the tier fails loudly rather than
+ * skipping. Never run `playwright install` (downloads are blocked).
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** One ceremony must finish well inside this; an authenticator that never answers fails the test, not the run. */
+export const CEREMONY_TIMEOUT_MS = 10_000;
+
+export type VirtualAuthenticatorOptions = {
+  protocol?: 'ctap2' | 'u2f';
+  transport: 'internal' | 'usb' | 'nfc' | 'ble' | 'hybrid';
+  hasResidentKey?: boolean;
+  hasUserVerification?: boolean;
+  isUserVerified?: boolean;
+  automaticPresenceSimulation?: boolean;
+  defaultBackupEligibility?: boolean;
+  defaultBackupState?: boolean;
+};
+
+export type WebAuthnBrowser = {
+  browser: Browser;
+  page: Page;
+  cdp: CDPSession;
+  /** The `internal` (platform) authenticator added at launch. */
+  platformAuthenticatorId: string;
+  /** Adds a ctap2 authenticator with resident keys and verified UV unless told otherwise; returns its id. */
+  addAuthenticator(options: VirtualAuthenticatorOptions): Promise<string>;
+  removeAuthenticator(authenticatorId: string): Promise<void>;
+  /** With presence simulation off an authenticator never answers: how to steer which of two devices responds. */
+  setPresence(authenticatorId: string, enabled: boolean): Promise<void>;
+  credentials(authenticatorId: string): Promise<{ credentialId: string; isResidentCredential: boolean; rpId?: string; userHandle?: string; signCount: number }[]>;
+  close(): Promise<void>;
+};
+
+/**
+ * Launch Chromium, open the server's origin and attach a platform (`internal`) virtual authenticator.
+ * `origin` may be a promise so Chromium starts while the server is still coming up.
+ */
+export async function openWebAuthnBrowser(origin: string | PromiseLike<string>, platform: Partial<VirtualAuthenticatorOptions> = {}): Promise<WebAuthnBrowser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: the browser tier needs it (apt-get install chromium, or set CHROMIUM_PATH). Do not run 'playwright install'.`);
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(CEREMONY_TIMEOUT_MS);
+    const base = await origin;
+    const res = await page.goto(`${base}/healthz`);
+    if (!res || !res.ok()) throw new Error(`could not open ${base}/healthz in Chromium: ${res?.status()}`);
+    // the page scripts run in Chromium; this project's tsconfig has no DOM lib, hence globalThis as any
+    const secure = await page.evaluate(() => (globalThis as any).isSecureContext === true && typeof (globalThis as any).PublicKeyCredential === 'function');
+    if (!secure) throw new Error(`${base} is not a secure context with WebAuthn in Chromium`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    const addAuthenticator = async (o: VirtualAuthenticatorOptions) => {
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true, ...o,
+        },
+      });
+      return authenticatorId;
+    };
+    const platformAuthenticatorId = await addAuthenticator({ transport: 'internal', ...platform });
+    return {
+      browser, page, cdp, platformAuthenticatorId, addAuthenticator,
+      async removeAuthenticator(authenticatorId) {
+        await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+      },
+      async setPresence(authenticatorId, enabled) {
+        await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
+      },
+      async credentials(authenticatorId) {
+        return (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+      },
+      async close() {
+        await browser.close();
+      },
+    };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+type Json = Record<string, any>;
+
+/** Rejects after `ms` so one stuck ceremony can't eat the whole file's budget. */
+function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The page-side ceremony. Serialised into the page by Playwright, so it may use only what it is
+ * given. Uses PublicKeyCredential.parse…FromJSON / toJSON() when the browser has them, and
+ * converts base64url <-> ArrayBuffer by hand otherwise. Never throws: returns `{ error }`.
+ */
+async function ceremonyInPage(arg: { kind: 'create' | 'get'; options: Json; timeoutMs: number; forceManual: boolean }): Promise<{ credential?: Json; error?: string; usedNativeJson: boolean }> {
+  const b64uToBuf = (s: string): ArrayBuffer => {
+    const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4);
+    const bin = atob(b64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  };
+  const bufToB64u = (b: ArrayBuffer | ArrayBufferView | null | undefined): string | undefined => {
+    if (!b) return undefined;
+    const bytes = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    let bin = '';
+    for (const x of bytes) bin += String.fromCharCode(x);
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  };
+  const g = globalThis as any;
+  const PKC = g.PublicKeyCredential;
+  const native = !arg.forceManual && typeof PKC.parseCreationOptionsFromJSON === 'function' && typeof PKC.parseRequestOptionsFromJSON === 'function'
+    && typeof PKC.prototype.toJSON === 'function';
+  const o: Json = { ...arg.options, timeout: arg.timeoutMs };
+  let publicKey: any;
+  if (native) {
+    publicKey = arg.kind === 'create' ? PKC.parseCreationOptionsFromJSON(o) : PKC.parseRequestOptionsFromJSON(o);
+  } else if (arg.kind === 'create') {
+    publicKey = {
+      ...o,
+      challenge: b64uToBuf(o.challenge),
+      user: { ...o.user, id: b64uToBuf(o.user.id) },
+      excludeCredentials: (o.excludeCredentials ?? []).map((c: Json) => ({ ...c, id: b64uToBuf(c.id) })),
+    };
+  } else {
+    publicKey = { ...o, challenge: b64uToBuf(o.challenge), allowCredentials: (o.allowCredentials ?? []).map((c: Json) => ({ ...c, id: b64uToBuf(c.id) })) };
+  }
+  const signal = AbortSignal.timeout(arg.timeoutMs);
+  let cred: any;
+  try {
+    cred = arg.kind === 'create' ? await g.navigator.credentials.create({ publicKey, signal }) : await g.navigator.credentials.get({ publicKey, signal });
+  } catch (err) {
+    return { error: `${(err as Error).name}: ${(err as Error).message}`, usedNativeJson: native };
+  }
+  if (!cred) return { error: 'navigator.credentials returned null', usedNativeJson: native };
+  if (native) return { credential: cred.toJSON(), usedNativeJson: true };
+  const r = cred.response;
+  const response: Json = { clientDataJSON: bufToB64u(r.clientDataJSON) };
+  if (arg.kind === 'create') {
+    response.attestationObject = bufToB64u(r.attestationObject);
+    response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
+    if (typeof r.getAuthenticatorData === 'function') response.authenticatorData = bufToB64u(r.getAuthenticatorData());
+    if (typeof r.getPublicKeyAlgorithm === 'function') response.publicKeyAlgorithm = r.getPublicKeyAlgorithm();
+  } else {
+    response.authenticatorData = bufToB64u(r.authenticatorData);
+    response.signature = bufToB64u(r.signature);
+    response.userHandle = bufToB64u(r.userHandle) ?? null;
+  }
+  return {
+    credential: {
+      id: cred.id, rawId: bufToB64u(cred.rawId), type: cred.type, response,
+      authenticatorAttachment: cred.authenticatorAttachment ?? null, clientExtensionResults: cred.getClientExtensionResults(),
+    },
+    usedNativeJson: false,
+  };
+}
+
+export type CeremonyOptions = { timeoutMs?: number; /** test the hand-written base64url path even where toJSON() exists */ forceManualJson?: boolean };
+
+async function ceremony(page: Page, kind: 'create' | 'get', options: Json, o: CeremonyOptions): Promise<Json> {
+  const timeoutMs = o.timeoutMs ?? CEREMONY_TIMEOUT_MS;
+  const out = await withTimeout(`navigator.credentials.${kind}()`, timeoutMs + 5_000,
+    page.evaluate(ceremonyInPage, { kind, options, timeoutMs, forceManual: o.forceManualJson ?? false }));
+  if (out.error || !out.credential) throw new Error(`navigator.credentials.${kind}() failed in Chromium: ${out.error ?? 'no credential'}`);
+  return out.credential;
+}
+
+/** navigator.credentials.create() in the page from PublicKeyCredentialCreationOptionsJSON; returns RegistrationResponseJSON. */
+export function createCredential(page: Page, creationOptionsJSON: Json, o: CeremonyOptions = {}): Promise<Json> {
+  return ceremony(page, 'create', creationOptionsJSON, o);
+}
+
+/** navigator.credentials.get() in the page from PublicKeyCredentialRequestOptionsJSON; returns AuthenticationResponseJSON. */
+export function getAssertion(page: Page, requestOptionsJSON: Json, o: CeremonyOptions = {}): Promise<Json> {
+  return ceremony(page, 'get', requestOptionsJSON, o);
+}
+
+/** Whether this Chromium has the WebAuthn JSON helpers (parse…FromJSON, toJSON()). */
+export function hasNativeWebAuthnJson(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const PKC = (globalThis as any).PublicKeyCredential;
+    return typeof PKC.parseCreationOptionsFromJSON === 'function' && typeof PKC.parseRequestOptionsFromJSON === 'function' && typeof PKC.prototype.toJSON === 'function';
+  });
+}
+
+/** The authenticator data flags and AAGUID, read from authenticatorData bytes (base64url). */
+export function parseAuthenticatorData(b64u: string): { rpIdHash: Buffer; up: boolean; uv: boolean; be: boolean; bs: boolean; at: boolean; signCount: number; aaguid?: string } {
+  const d = Buffer.from(b64u, 'base64url');
+  if (d.length < 37) throw new Error(`authenticatorData has ${d.length} bytes, expected at least 37`);
+  const f = d[32]!;
+  const at = (f & 0x40) !== 0;
+  let aaguid: string | undefined;
+  if (at && d.length >= 53) {
+    const hex = d.subarray(37, 53).toString('hex');
+    aaguid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+  return {
+    rpIdHash: d.subarray(0, 32), up: (f & 0x01) !== 0, uv: (f & 0x04) !== 0, be: (f & 0x08) !== 0, bs: (f & 0x10) !== 0, at,
+    signCount: d.readUInt32BE(33), aaguid,
+  };
+}
