@@ -6,7 +6,7 @@ import type { CollectionQuery } from '../domain/odata.ts';
 import type { Application, Page, PasswordCredential } from '../domain/resources.ts';
 import { isGuid } from '../domain/validation.ts';
 import type { Db } from './database.ts';
-import { decodeSkipToken, encodeSkipToken, filterSql, isUniqueViolation, type ColumnMap } from './query.ts';
+import { isUniqueViolation, pageByDisplayName, type ColumnMap } from './query.ts';
 import type { ApplicationSecretTable, ApplicationTable } from './schema.ts';
 
 export const APPLICATION_FILTER_COLUMNS: ColumnMap = {
@@ -86,19 +86,8 @@ export async function findApplicationByAppId(db: Db, tenantId: string, appId: st
 }
 
 export async function listApplications(db: Db, tenantId: string, query: CollectionQuery): Promise<Page<Application>> {
-  let q = db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId);
-  if (query.filter) {
-    const f = filterSql(query.filter, APPLICATION_FILTER_COLUMNS);
-    q = q.where(() => f);
-  }
-  if (query.skipToken) {
-    const [name, id] = decodeSkipToken(query.skipToken);
-    q = q.where(sql<boolean>`(display_name, id) > (${name}, ${id}::uuid)`);
-  }
-  const rows = await q.orderBy('display_name').orderBy('id').limit(query.top + 1).execute();
-  const items = rows.slice(0, query.top);
-  const last = items.at(-1);
-  return { items: await hydrate(db, items), nextSkipToken: rows.length > query.top && last ? encodeSkipToken(last.display_name, last.id) : undefined };
+  const page = await pageByDisplayName(db.selectFrom('applications').selectAll().where('tenant_id', '=', tenantId), query, APPLICATION_FILTER_COLUMNS);
+  return { items: await hydrate(db, page.rows), nextSkipToken: page.nextSkipToken };
 }
 
 export async function updateApplication(db: Db, tenantId: string, id: string, patch: ApplicationUpdate): Promise<Application> {

@@ -6,7 +6,7 @@ import type { CollectionQuery } from '../domain/odata.ts';
 import type { DirectoryObjectRef, Group, Page } from '../domain/resources.ts';
 import { isGuid } from '../domain/validation.ts';
 import type { Db } from './database.ts';
-import { decodeSkipToken, encodeSkipToken, filterSql, isUniqueViolation, type ColumnMap } from './query.ts';
+import { isUniqueViolation, pageByDisplayName, type ColumnMap } from './query.ts';
 import type { GroupTable } from './schema.ts';
 
 export const GROUP_FILTER_COLUMNS: ColumnMap = {
@@ -47,19 +47,8 @@ export async function getGroup(db: Db, tenantId: string, id: string): Promise<Gr
 }
 
 export async function listGroups(db: Db, tenantId: string, query: CollectionQuery): Promise<Page<Group>> {
-  let q = db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId);
-  if (query.filter) {
-    const f = filterSql(query.filter, GROUP_FILTER_COLUMNS);
-    q = q.where(() => f);
-  }
-  if (query.skipToken) {
-    const [name, id] = decodeSkipToken(query.skipToken);
-    q = q.where(sql<boolean>`(display_name, id) > (${name}, ${id}::uuid)`);
-  }
-  const rows = await q.orderBy('display_name').orderBy('id').limit(query.top + 1).execute();
-  const items = rows.slice(0, query.top);
-  const last = items.at(-1);
-  return { items: items.map(toGroup), nextSkipToken: rows.length > query.top && last ? encodeSkipToken(last.display_name, last.id) : undefined };
+  const page = await pageByDisplayName(db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId), query, GROUP_FILTER_COLUMNS);
+  return { items: page.rows.map(toGroup), nextSkipToken: page.nextSkipToken };
 }
 
 export async function updateGroup(db: Db, tenantId: string, id: string, patch: GroupUpdate): Promise<Group> {

@@ -1,6 +1,6 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { ValidationError } from '../domain/errors.ts';
-import type { FilterNode, Literal } from '../domain/odata.ts';
+import type { CollectionQuery, FilterNode, Literal } from '../domain/odata.ts';
 import { isCleanText, isGuid } from '../domain/validation.ts';
 
 /**
@@ -80,4 +80,27 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 }
 export function isForeignKeyViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === '23503';
+}
+
+/**
+ * One page of a collection sorted by (display_name, id), with the OData filter applied and a
+ * keyset cursor for `@odata.nextLink` (users, groups and applications page the same way).
+ */
+export async function pageByDisplayName<R extends { display_name: string; id: string }>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kysely select over a table with display_name and id
+  base: SelectQueryBuilder<any, any, R>, query: CollectionQuery, columns: ColumnMap,
+): Promise<{ rows: R[]; nextSkipToken: string | undefined }> {
+  let q = base;
+  if (query.filter) {
+    const f = filterSql(query.filter, columns);
+    q = q.where(() => f);
+  }
+  if (query.skipToken) {
+    const [name, id] = decodeSkipToken(query.skipToken);
+    q = q.where(sql<boolean>`(display_name, id) > (${name}, ${id}::uuid)`);
+  }
+  const rows = await q.orderBy(sql`display_name`).orderBy(sql`id`).limit(query.top + 1).execute();
+  const items = rows.slice(0, query.top);
+  const last = items.at(-1);
+  return { rows: items, nextSkipToken: rows.length > query.top && last ? encodeSkipToken(last.display_name, last.id) : undefined };
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Selectable, type Updateable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { UserCreate, UserUpdate } from '../domain/graph.ts';
 import type { CollectionQuery } from '../domain/odata.ts';
 import type { Page, User } from '../domain/resources.ts';
 import { isCleanText, isGuid } from '../domain/validation.ts';
 import type { Db } from './database.ts';
-import { decodeSkipToken, encodeSkipToken, filterSql, isUniqueViolation, type ColumnMap } from './query.ts';
+import { isUniqueViolation, pageByDisplayName, type ColumnMap } from './query.ts';
 import type { UserTable } from './schema.ts';
 
 export const USER_FILTER_COLUMNS: ColumnMap = {
@@ -72,20 +72,8 @@ export async function getUser(db: Db, tenantId: string, idOrUpn: string): Promis
 }
 
 export async function listUsers(db: Db, tenantId: string, query: CollectionQuery): Promise<Page<User>> {
-  let q = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
-  if (query.filter) {
-    const f = filterSql(query.filter, USER_FILTER_COLUMNS);
-    q = q.where(() => f);
-  }
-  if (query.skipToken) {
-    const [name, id] = decodeSkipToken(query.skipToken);
-    q = q.where(sql<boolean>`(display_name, id) > (${name}, ${id}::uuid)`);
-  }
-  const rows = await q.orderBy('display_name').orderBy('id').limit(query.top + 1).execute();
-  const more = rows.length > query.top;
-  const items = rows.slice(0, query.top);
-  const last = items.at(-1);
-  return { items: items.map(toUser), nextSkipToken: more && last ? encodeSkipToken(last.display_name, last.id) : undefined };
+  const page = await pageByDisplayName(db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId), query, USER_FILTER_COLUMNS);
+  return { items: page.rows.map(toUser), nextSkipToken: page.nextSkipToken };
 }
 
 export async function updateUser(db: Db, tenantId: string, idOrUpn: string, patch: UserUpdate): Promise<User> {

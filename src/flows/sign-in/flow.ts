@@ -1,4 +1,7 @@
 import { GatehouseError, NotFoundError } from '../../domain/errors.ts';
+import type { User } from '../../domain/resources.ts';
+import { isMultifactor } from '../../domain/mfa.ts';
+import { writeSignIn } from '../../store/signIns.ts';
 import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
 import { findApplicationByAppId } from '../../store/applications.ts';
 import type { Db } from '../../store/database.ts';
@@ -41,4 +44,29 @@ export async function requireFlow(db: Db, tenantId: string, flowId: string, now:
 /** What a step returns on success: who signed in and what has been performed so far. */
 export function flowView(flow: SignInFlow) {
   return { flowId: flow.id, userId: flow.userId, performedMethods: flow.state.performed.map((p) => p.method), correlationId: flow.state.correlationId };
+}
+
+/**
+ * LOG-1: the sign-in record of one step, success (error null) or failure, written in the step's
+ * transaction. `detail` is the exact reason, for the admin; the caller never sees it.
+ */
+export function stepLogger(
+  trx: Db, ctx: SignInContext, flow: SignInFlow, user: Pick<User, 'id' | 'userPrincipalName' | 'displayName'> | undefined,
+  step: { method: string; methodDetail?: string | null; attemptedUserPrincipalName?: string | null },
+) {
+  return async (error: SignInErrorName | null, detail: string): Promise<void> => {
+    const app = flow.state.appId ? await findApplicationByAppId(trx, ctx.tenantId, flow.state.appId) : undefined;
+    await writeSignIn(trx, ctx.tenantId, {
+      correlationId: flow.state.correlationId,
+      user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
+      attemptedUserPrincipalName: step.attemptedUserPrincipalName ?? null,
+      app: app ? { appId: app.appId, displayName: app.displayName } : null,
+      ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
+      status: error
+        ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail }
+        : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
+      authenticationDetails: [{ authenticationMethod: step.method, authenticationMethodDetail: step.methodDetail ?? null, succeeded: error === null, authenticationStepResultDetail: detail }],
+      authenticationRequirement: error === null && isMultifactor(flow.state.performed.map((p) => p.method)) ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
+    }, ctx.now);
+  };
 }

@@ -3,17 +3,15 @@ import { z } from 'zod';
 import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { authenticationOptions, verifyPasskeyAuthentication } from '../../methods/passkey/index.ts';
-import { findApplicationByAppId } from '../../store/applications.ts';
 import { writeAudit } from '../../store/audit.ts';
 import { consumeChallenge, saveChallenge } from '../../store/challenges.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { flagPossiblyCloned, passkeyByCredentialId, passkeysOf, recordPasskeyUse } from '../../store/passkeys.ts';
-import { writeSignIn } from '../../store/signIns.ts';
 import { saveFlow } from '../../store/signInFlows.ts';
 import { findUser } from '../../store/users.ts';
 import { CHALLENGE_LIFETIME_MS, challengeOf, fido2PolicyOf, passkeyUsability, type RelyingParty } from '../methods/passkeys.ts';
-import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow.ts';
+import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 export const passkeyOptionsBody = z.strictObject({ username: z.string().min(1).max(256).optional() });
 
@@ -62,18 +60,10 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const { tenantId, now } = ctx;
     const flow = await requireFlow(trx, tenantId, flowId, now);
-    const app = flow.state.appId ? await findApplicationByAppId(trx, tenantId, flow.state.appId) : undefined;
     const stored = await passkeyByCredentialId(trx, tenantId, body.credential.id);
     const user = stored ? await trx.selectFrom('users').selectAll().where('id', '=', stored.userId).executeTakeFirst() : undefined;
-    const log = (error: SignInErrorName | null, detail: string) => writeSignIn(trx, tenantId, {
-      correlationId: flow.state.correlationId,
-      user: user ? { id: user.id, userPrincipalName: user.user_principal_name, displayName: user.display_name } : null,
-      app: app ? { appId: app.appId, displayName: app.displayName } : null,
-      ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
-      status: error ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail } : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
-      authenticationDetails: [{ authenticationMethod: 'Passkey (FIDO2)', authenticationMethodDetail: stored?.model ?? stored?.aaguid ?? null, succeeded: error === null, authenticationStepResultDetail: detail }],
-      authenticationRequirement: 'singleFactorAuthentication',
-    }, now);
+    const log = stepLogger(trx, ctx, flow, user ? { id: user.id, userPrincipalName: user.user_principal_name, displayName: user.display_name } : undefined,
+      { method: 'Passkey (FIDO2)', methodDetail: stored?.model ?? stored?.aaguid ?? null });
     const refuse = async (error: SignInErrorName, detail: string, status = 400, message = GENERIC) => {
       await log(error, detail);
       return { refused: new SignInRefused(error, status, message) };

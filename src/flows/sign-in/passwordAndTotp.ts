@@ -1,40 +1,20 @@
 import { z } from 'zod';
-import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
+import { SIGN_IN_ERRORS } from '../../domain/signInErrors.ts';
 import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { verifyPassword } from '../../methods/password/index.ts';
 import { verifyTotp } from '../../methods/totp/index.ts';
-import { findApplicationByAppId } from '../../store/applications.ts';
-import type { Db } from '../../store/database.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
-import { writeSignIn } from '../../store/signIns.ts';
-import { saveFlow, type SignInFlow } from '../../store/signInFlows.ts';
+import { saveFlow } from '../../store/signInFlows.ts';
 import { findUser } from '../../store/users.ts';
-import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow.ts';
+import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 import { openGuessThrottle } from './throttle.ts';
-import type { User } from '../../domain/resources.ts';
 
 export const passwordStepBody = z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(1024) });
 export const totpStepBody = z.strictObject({ code: z.string().min(1).max(16) });
 
 const GENERIC = 'The user name or password is not valid.';
-
-function logger(trx: Db, ctx: SignInContext, flow: SignInFlow, user: User | undefined, attempted: string | null, method: string) {
-  return async (error: SignInErrorName | null, detail: string) => {
-    const app = flow.state.appId ? await findApplicationByAppId(trx, ctx.tenantId, flow.state.appId) : undefined;
-    await writeSignIn(trx, ctx.tenantId, {
-      correlationId: flow.state.correlationId,
-      user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
-      attemptedUserPrincipalName: attempted,
-      app: app ? { appId: app.appId, displayName: app.displayName } : null,
-      ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
-      status: error ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail } : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
-      authenticationDetails: [{ authenticationMethod: method, succeeded: error === null, authenticationStepResultDetail: detail }],
-      authenticationRequirement: flow.state.performed.length > 0 ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
-    }, ctx.now);
-  };
-}
 
 /** First factor: password (MTH-4), throttled like a TAP (TAP-10). Disabled in new tenants (MTH-2). */
 export async function signInWithPassword(ctx: SignInContext, flowId: string, raw: unknown) {
@@ -44,7 +24,7 @@ export async function signInWithPassword(ctx: SignInContext, flowId: string, raw
     const flow = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
     const throttle = await openGuessThrottle(trx, ctx.tenantId, 'password', upn, ctx.ipAddress, ctx.now);
     const user = await findUser(trx, ctx.tenantId, upn);
-    const log = logger(trx, ctx, flow, user, upn, 'Password');
+    const log = stepLogger(trx, ctx, flow, user, { method: 'Password', attemptedUserPrincipalName: upn });
     if (!throttle.decision.allowed) {
       await log('LockedOut', `password sign-in locked until ${throttle.decision.lockedUntil.toISOString()} after repeated failures`);
       return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', throttle.decision.retryAfterSeconds) };
@@ -85,7 +65,7 @@ export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: un
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const flow = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
     const user = flow.userId ? await findUser(trx, ctx.tenantId, flow.userId) : undefined;
-    const log = logger(trx, ctx, flow, user, null, 'Software OATH token');
+    const log = stepLogger(trx, ctx, flow, user, { method: 'Software OATH token' });
     if (!user) {
       await log('MfaRequired', 'a TOTP code needs a first factor in this flow');
       return { refused: new SignInRefused('MfaRequired', 400, 'Sign in with a first factor before entering a code.') };

@@ -4,15 +4,13 @@ import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { tapCodeMatches, tapUsability } from '../../methods/tap/index.ts';
 import { openGuessThrottle } from './throttle.ts';
-import { findApplicationByAppId } from '../../store/applications.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
-import { writeSignIn } from '../../store/signIns.ts';
 import { saveFlow } from '../../store/signInFlows.ts';
 import { consumeOneTimePass, passOf } from '../../store/temporaryAccessPasses.ts';
 import { findUser } from '../../store/users.ts';
 import { tapHashKey } from '../methods/temporaryAccessPass.ts';
-import { flowView, requireFlow, SignInRefused, type SignInContext } from './flow.ts';
+import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 export const tapStepBody = z.strictObject({
   username: z.string().min(1, 'must not be empty').max(256),
@@ -33,30 +31,19 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const { tenantId, now } = ctx;
     const flow = await requireFlow(trx, tenantId, flowId, now);
-    const app = flow.state.appId ? await findApplicationByAppId(trx, tenantId, flow.state.appId) : undefined;
     const throttle = await openGuessThrottle(trx, tenantId, 'tap', upn, ctx.ipAddress, now);
     const user = await findUser(trx, tenantId, upn);
 
-    const log = (error: SignInErrorName | null, detail: string, succeeded: boolean, method = 'Temporary Access Pass') =>
-      writeSignIn(trx, tenantId, {
-        correlationId: flow.state.correlationId,
-        user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
-        attemptedUserPrincipalName: upn,
-        app: app ? { appId: app.appId, displayName: app.displayName } : null,
-        ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
-        status: error ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail } : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
-        authenticationDetails: [{ authenticationMethod: method, succeeded, authenticationStepResultDetail: detail }],
-        authenticationRequirement: 'singleFactorAuthentication',
-      }, now);
+    const log = stepLogger(trx, ctx, flow, user, { method: 'Temporary Access Pass', attemptedUserPrincipalName: upn });
 
     const locked = throttle.decision;
     if (!locked.allowed) {
-      await log('LockedOut', `TAP-10: Temporary Access Pass sign-in is locked until ${locked.lockedUntil.toISOString()} after repeated failures`, false);
+      await log('LockedOut', `TAP-10: Temporary Access Pass sign-in is locked until ${locked.lockedUntil.toISOString()} after repeated failures`);
       return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', locked.retryAfterSeconds) };
     }
 
     const guessFailed = async (error: SignInErrorName, detail: string) => {
-      await log(error, detail + await throttle.failed(), false);
+      await log(error, detail + await throttle.failed());
       return { refused: new SignInRefused('InvalidCredentials', 400, GENERIC) };
     };
 
@@ -67,7 +54,7 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
 
     // The code is right: from here the caller has proved possession, so reasons may be shown.
     if (!user.accountEnabled) {
-      await log('AccountDisabled', 'DIR-2: the account is disabled', false);
+      await log('AccountDisabled', 'DIR-2: the account is disabled');
       return { refused: new SignInRefused('AccountDisabled', 403, SIGN_IN_ERRORS.AccountDisabled.text) };
     }
     const policy = await getMethodsPolicy(trx, tenantId);
@@ -81,11 +68,11 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     } as const;
     if (usability.methodUsabilityReason !== 'EnabledByPolicy') {
       const [error, message] = refusals[usability.methodUsabilityReason];
-      await log(error, `TAP-5: ${usability.methodUsabilityReason}`, false);
+      await log(error, `TAP-5: ${usability.methodUsabilityReason}`);
       return { refused: new SignInRefused(error, 403, message) };
     }
     if (pass.isUsableOnce && !(await consumeOneTimePass(trx, pass.id, now))) {
-      await log('TapOneTimeUsed', 'TAP-7: the one-time pass was consumed by a concurrent sign-in', false);
+      await log('TapOneTimeUsed', 'TAP-7: the one-time pass was consumed by a concurrent sign-in');
       return { refused: new SignInRefused('TapOneTimeUsed', 403, refusals.OneTimeUsed[1]) };
     }
     await throttle.succeeded();
@@ -93,7 +80,7 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     flow.userId = user.id;
     flow.state.performed.push({ method: mode, methodId: pass.id, at: now.toISOString() });
     await saveFlow(trx, flow);
-    await log(null, `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`, true);
+    await log(null, `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`);
     return { ok: flowView(flow), passEnds: new Date(pass.startDateTime.getTime() + pass.lifetimeInMinutes * 60_000) };
   });
   if ('refused' in outcome) throw outcome.refused;

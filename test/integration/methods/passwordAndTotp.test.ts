@@ -68,6 +68,8 @@ describe('Password (Argon2id) and TOTP (RFC 6238): off in new tenants, real when
     assert.equal(replay.status, 400);
     assert.match(replay.body.error.message, /already used/);
     const log = (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', user.id).orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
+    const passwordOnly = log.find((l) => l.authenticationDetails[0].authenticationMethod === 'Password' && l.status.errorCode === 0);
+    assert.equal(passwordOnly.authenticationRequirement, 'singleFactorAuthentication');
     const totpSuccess = log.find((l) => l.authenticationDetails[0].authenticationMethod === 'Software OATH token' && l.status.errorCode === 0);
     assert.equal(totpSuccess.authenticationRequirement, 'multiFactorAuthentication');
     const noFirst = await step(await flow(), 'totp', { code: '123456' });

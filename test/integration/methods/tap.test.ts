@@ -146,6 +146,7 @@ describe('Temporary Access Pass over the Graph API and the sign-in flow API (TAP
     assert.equal(log.status.errorCode, 0);
     assert.equal(log.authenticationDetails[0].authenticationMethod, 'Temporary Access Pass');
     assert.equal(log.authenticationDetails[0].succeeded, true);
+    assert.equal(log.authenticationRequirement, 'multiFactorAuthentication', 'TAP-8: a TAP counts as MFA');
     const expiredLog = (await signIns(expired.userPrincipalName)).at(-1);
     assert.equal(expiredLog.status.errorCode, 900103);
   });
