@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/actors.ts';
-import type { AuditActor } from '../../store/audit.ts';
+import { writeAudit, type AuditActor, type AuditEntry } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
 import { isAdmin } from '../../store/roles.ts';
 import { getUser } from '../../store/users.ts';
@@ -27,4 +27,18 @@ export async function loadTarget(db: Db, tenantId: string, idOrUpn: string): Pro
   const user = await getUser(db, tenantId, idOrUpn);
   const groupIds = await transitiveGroupIdsOf(db, tenantId, user.id);
   return { user, isAdmin: await isAdmin(db, tenantId, [user.id, ...groupIds]), groupIds };
+}
+
+/** LOG-2: the directoryAudit record of a change to one user's methods, in the change's transaction. */
+export async function auditUserMethod(
+  db: Db, ctx: MethodsContext, target: { user: User },
+  e: { activity: string; operationType: 'Add' | 'Update' | 'Delete'; result?: 'success' | 'failure'; resultReason?: string; loggedByService?: string; details: AuditEntry['additionalDetails'] },
+): Promise<void> {
+  await writeAudit(db, ctx.tenantId, {
+    activityDisplayName: e.activity, category: 'UserManagement', operationType: e.operationType, result: e.result ?? 'success',
+    ...(e.resultReason ? { resultReason: e.resultReason } : {}),
+    loggedByService: e.loggedByService ?? 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
+    target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
+    additionalDetails: e.details,
+  }, ctx.now);
 }

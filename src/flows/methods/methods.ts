@@ -4,11 +4,10 @@ import { graphDateTime } from '../../methods/tap/index.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { passkeysOf } from '../../store/passkeys.ts';
 import { passOf } from '../../store/temporaryAccessPasses.ts';
-import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
 import { passkeyUsability, toGraphPasskey } from './passkeys.ts';
 import { toGraphTemporaryAccessPassMethod } from '../../methods/tap/index.ts';
 import { NotFoundError } from '../../domain/errors.ts';
-import { writeAudit } from '../../store/audit.ts';
 
 /** Entra's fixed id of the password method. */
 export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
@@ -59,11 +58,10 @@ export async function deleteSoftwareOathMethod(ctx: MethodsContext, userRef: str
       ? await trx.deleteFrom('software_oath_methods').where('tenant_id', '=', ctx.tenantId).where('user_id', '=', target.user.id).where('id', '=', id.toLowerCase()).returning('id').executeTakeFirst()
       : undefined;
     if (!r) throw new NotFoundError('softwareOathAuthenticationMethod', id);
-    await writeAudit(trx, ctx.tenantId, {
-      activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
-      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-      additionalDetails: { 'Method': 'SoftwareOath', 'Method id': r.id },
-    }, ctx.now);
+    await auditUserMethod(trx, ctx, target, {
+      activity: 'Admin deleted security info',
+      operationType: 'Delete',
+      details: { 'Method': 'SoftwareOath', 'Method id': r.id },
+    });
   });
 }

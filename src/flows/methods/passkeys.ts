@@ -8,11 +8,10 @@ import {
   registrationOptions, verifyPasskeyRegistration, type AuthenticatorCatalog, type Fido2Policy, type PasskeyFailureReason,
 } from '../../methods/passkey/index.ts';
 import { graphDateTime } from '../../methods/tap/index.ts';
-import { writeAudit } from '../../store/audit.ts';
 import { consumeChallenge, saveChallenge } from '../../store/challenges.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { deletePasskey, insertPasskey, lockUserPasskeys, passkeysOf, type StoredFido2Method } from '../../store/passkeys.ts';
-import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
 
 /** PK-1: where passkeys are bound. From configuration, checked on every ceremony. */
 export type RelyingParty = { rpId: string; rpName: string; origins: string[]; catalog: AuthenticatorCatalog };
@@ -135,12 +134,13 @@ export async function registerPasskey(
     await lockUserPasskeys(trx, target.user.id);
     const policy = await getMethodsPolicy(trx, tenantId);
     const fail = async (f: RegistrationFailure) => {
-      await writeAudit(trx, tenantId, {
-        activityDisplayName: activity, category: 'UserManagement', operationType: 'Add', result: 'failure', resultReason: `${f.reason}: ${f.detail}`,
-        loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-        target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-        additionalDetails: { 'Method': 'Fido2', 'Failure reason': f.reason },
-      }, now);
+      await auditUserMethod(trx, ctx, target, {
+        activity,
+        operationType: 'Add',
+        result: 'failure',
+        resultReason: `${f.reason}: ${f.detail}`,
+        details: { 'Method': 'Fido2', 'Failure reason': f.reason },
+      });
       return { ok: false as const, failure: f };
     };
     const scope = methodEnabledFor(policy, 'Fido2', target.groupIds);
@@ -164,15 +164,14 @@ export async function registerPasskey(
       displayName: body.displayName ?? c.modelName ?? 'Passkey', aaguid: c.aaguid, model: c.modelName, passkeyType: c.deviceType, backedUp: c.backedUp,
       transports: c.transports, attestationFormat: c.attestationFormat, attestationVerified: c.attestationVerified, createdDateTime: now,
     });
-    await writeAudit(trx, tenantId, {
-      activityDisplayName: activity, category: 'UserManagement', operationType: 'Add', result: 'success', loggedByService: 'Authentication Methods',
-      correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-      additionalDetails: {
+    await auditUserMethod(trx, ctx, target, {
+      activity,
+      operationType: 'Add',
+      details: {
         'Method': 'Fido2', 'Method id': stored.id, 'AAGUID': c.aaguid, 'Model': c.modelName, 'Passkey type': c.deviceType,
         'Attestation format': c.attestationFormat, 'Attestation verified': c.attestationVerified, 'Attestation detail': c.attestationDetail,
       },
-    }, now);
+    });
     return { ok: true as const, passkey: toGraphPasskey(stored, { isUsable: true, methodUsabilityReason: 'EnabledByPolicy' }) };
   });
   if (!outcome.ok) {
@@ -218,11 +217,10 @@ export async function adminDeletePasskey(ctx: MethodsContext, userRef: string, i
     authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
     const removed = /^[0-9a-fA-F-]{36}$/.test(id) ? await deletePasskey(trx, ctx.tenantId, target.user.id, id.toLowerCase()) : undefined;
     if (!removed) throw new NotFoundError('fido2AuthenticationMethod', id);
-    await writeAudit(trx, ctx.tenantId, {
-      activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
-      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-      additionalDetails: { 'Method': 'Fido2', 'Method id': removed.id, 'AAGUID': removed.aaguid, 'Model': removed.model },
-    }, ctx.now);
+    await auditUserMethod(trx, ctx, target, {
+      activity: 'Admin deleted security info',
+      operationType: 'Delete',
+      details: { 'Method': 'Fido2', 'Method id': removed.id, 'AAGUID': removed.aaguid, 'Model': removed.model },
+    });
   });
 }

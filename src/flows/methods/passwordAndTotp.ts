@@ -5,8 +5,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { hashPassword, passwordPolicyViolations } from '../../methods/password/index.ts';
 import { generateTotpSecret, totpUri } from '../../methods/totp/index.ts';
-import { writeAudit } from '../../store/audit.ts';
-import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
 import { PASSWORD_METHOD_ID } from './methods.ts';
 
 const resetBody = z.strictObject({ newPassword: z.string().max(1024) });
@@ -27,12 +26,12 @@ export async function adminResetPassword(ctx: MethodsContext, userRef: string, m
     authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
     await trx.insertInto('password_methods').values({ user_id: target.user.id, tenant_id: ctx.tenantId, hash, created_at: ctx.now })
       .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, created_at: ctx.now })).execute();
-    await writeAudit(trx, ctx.tenantId, {
-      activityDisplayName: 'Reset password (by admin)', category: 'UserManagement', operationType: 'Update', result: 'success',
-      loggedByService: 'Self-service Password Management', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-      additionalDetails: { 'Method': 'Password' },
-    }, ctx.now);
+    await auditUserMethod(trx, ctx, target, {
+      activity: 'Reset password (by admin)',
+      operationType: 'Update',
+      loggedByService: 'Self-service Password Management',
+      details: { 'Method': 'Password' },
+    });
   });
 }
 
@@ -47,12 +46,11 @@ export async function enrolSoftwareOath(ctx: MethodsContext, userRef: string, ra
     const secret = generateTotpSecret(random);
     const id = randomUUID();
     await trx.insertInto('software_oath_methods').values({ id, tenant_id: ctx.tenantId, user_id: target.user.id, secret, last_used_step: null, created_at: ctx.now }).execute();
-    await writeAudit(trx, ctx.tenantId, {
-      activityDisplayName: 'Admin registered security info', category: 'UserManagement', operationType: 'Add', result: 'success',
-      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-      additionalDetails: { 'Method': 'SoftwareOath', 'Method id': id },
-    }, ctx.now);
+    await auditUserMethod(trx, ctx, target, {
+      activity: 'Admin registered security info',
+      operationType: 'Add',
+      details: { 'Method': 'SoftwareOath', 'Method id': id },
+    });
     return { id, secretKey: secret, uri: totpUri({ secret, accountName: target.user.userPrincipalName, issuer: 'Gatehouse' }) };
   });
 }

@@ -7,12 +7,11 @@ import { parseInput } from '../../domain/validation.ts';
 import {
   generateTapCode, hashTapCode, resolveTapRequest, toGraphTemporaryAccessPassMethod, type GraphTemporaryAccessPassMethod,
 } from '../../methods/tap/index.ts';
-import { writeAudit } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { serverSecret } from '../../store/serverSecrets.ts';
 import { deletePass, passOf, replacePass, type StoredPass } from '../../store/temporaryAccessPasses.ts';
-import { auditActor, loadTarget, type MethodsContext } from './context.ts';
+import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
 
 /** TAP-2: the create body. */
 export const tapCreateBody = z.strictObject({
@@ -83,17 +82,15 @@ export async function issueWithin(
     codeHash: hashTapCode(code, key), createdDateTime: now, startDateTime: resolved.startDateTime,
     lifetimeInMinutes: resolved.lifetimeInMinutes, isUsableOnce: resolved.isUsableOnce,
   });
-  await writeAudit(trx, tenantId, {
-    activityDisplayName: 'Admin registered security info',
-    category: 'UserManagement', operationType: 'Add', result: 'success', loggedByService: 'Authentication Methods',
-    correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-    target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-    additionalDetails: {
+  await auditUserMethod(trx, ctx, target, {
+    activity: 'Admin registered security info',
+    operationType: 'Add',
+    details: {
       'Method': 'TemporaryAccessPass', 'Method id': pass.id, 'Start': pass.startDateTime.toISOString(),
       'Lifetime in minutes': pass.lifetimeInMinutes, 'Usable once': pass.isUsableOnce,
       'Replaced pass': replaced?.id,
     },
-  }, now);
+  });
   return toGraph(pass, enabled, now, code);
 }
 
@@ -101,12 +98,7 @@ export async function issueWithin(
 async function auditRefusal(ctx: MethodsContext, userRef: string, activity: string, op: 'Add' | 'Delete', reason: string): Promise<void> {
   const target = await loadTarget(ctx.db, ctx.tenantId, userRef).catch(() => undefined);
   if (!target) return;
-  await writeAudit(ctx.db, ctx.tenantId, {
-    activityDisplayName: activity, category: 'UserManagement', operationType: op, result: 'failure', resultReason: reason,
-    loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-    target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-    additionalDetails: { 'Method': 'TemporaryAccessPass' },
-  }, ctx.now);
+  await auditUserMethod(ctx.db, ctx, target, { activity, operationType: op, result: 'failure', resultReason: reason, details: { 'Method': 'TemporaryAccessPass' } });
 }
 
 /** TAP-3, TAP-5: metadata only, never the code. */
@@ -130,11 +122,10 @@ export async function deleteTemporaryAccessPass(ctx: MethodsContext, userRef: st
     authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
     const removed = /^[0-9a-fA-F-]{36}$/.test(id) ? await deletePass(trx, ctx.tenantId, target.user.id, id.toLowerCase()) : undefined;
     if (!removed) throw new NotFoundError('temporaryAccessPassMethod', id);
-    await writeAudit(trx, ctx.tenantId, {
-      activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
-      loggedByService: 'Authentication Methods', correlationId: ctx.correlationId, initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
-      target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
-      additionalDetails: { 'Method': 'TemporaryAccessPass', 'Method id': removed.id },
-    }, ctx.now);
+    await auditUserMethod(trx, ctx, target, {
+      activity: 'Admin deleted security info',
+      operationType: 'Delete',
+      details: { 'Method': 'TemporaryAccessPass', 'Method id': removed.id },
+    });
   });
 }
