@@ -11,6 +11,11 @@ export type Config = {
   poolMax: number;
   logLevel: string;
   bodyLimitBytes: number;
+  /**
+   * Which proxies may set X-Forwarded-For (Fastify's trustProxy): false (default) uses the socket
+   * address, so clients can't spoof their address past the per-address throttles.
+   */
+  trustProxy: boolean | number | string[];
   /** WebAuthn (PK-1): the RP id and the origins ceremonies may come from. */
   webauthn: { rpId: string; rpName: string; origins: string[] };
   /** FIDO metadata files or directories with trust anchors for attestation (PK-2). */
@@ -42,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolMax: intSetting(env, 'GATEHOUSE_DB_POOL_MAX', 10, 1, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimitBytes: intSetting(env, 'GATEHOUSE_BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    trustProxy: trustProxySetting(env.GATEHOUSE_TRUST_PROXY),
     webauthn: {
       rpId: env.GATEHOUSE_WEBAUTHN_RP_ID || new URL(publicBaseUrl).hostname,
       rpName: env.GATEHOUSE_WEBAUTHN_RP_NAME || 'Gatehouse',
@@ -70,4 +76,16 @@ function origins(raw: string | undefined): string[] {
       throw new ConfigError(`GATEHOUSE_WEBAUTHN_ORIGINS entry '${o}' must be an origin such as https://login.example.com`);
     }
   });
+}
+
+/** GATEHOUSE_TRUST_PROXY: unset/false, true (any), a hop count, or a comma-separated list of proxy addresses/CIDRs. */
+function trustProxySetting(raw: string | undefined): boolean | number | string[] {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^[0-9]{1,2}$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0 || list.some((s) => !/^[0-9a-fA-F:.]+(\/[0-9]{1,3})?$/.test(s))) {
+    throw new ConfigError(`GATEHOUSE_TRUST_PROXY='${raw}' must be false, true, a hop count, or a comma-separated list of proxy addresses or CIDRs`);
+  }
+  return list;
 }

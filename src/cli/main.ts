@@ -19,6 +19,7 @@ import { addMember, createGroup, listGroups } from '../store/groups.ts';
 import { listRoleAssignments } from '../store/roles.ts';
 import { assignRole } from '../flows/directory/roles.ts';
 import { findTenant, listTenants } from '../store/tenants.ts';
+import { purgeExpired } from '../store/housekeeping.ts';
 import { createUser, deleteUser, getUser, listUsers } from '../store/users.ts';
 
 /**
@@ -92,6 +93,11 @@ program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, 
       process.stdout.write(`\nFirst start: set up a default tenant.\n${banner(boot)}\n\n`);
     }
     const { app } = await buildServer({ database, config });
+    // Expired artefacts, challenges and flows go every 10 minutes (and once at start).
+    const sweep = () => purgeExpired(database.db, new Date()).catch((err: unknown) => app.log.warn({ err }, 'housekeeping failed'));
+    void sweep();
+    const housekeeping = setInterval(sweep, 10 * 60_000);
+    housekeeping.unref();
     let closing = false;
     const shutdown = async (signal: string) => {
       if (closing) return;
@@ -102,6 +108,7 @@ program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, 
         process.exit(1);
       }, 30_000);
       force.unref();
+      clearInterval(housekeeping);
       await app.close();
       await database.close();
       process.exit(0);

@@ -144,6 +144,10 @@ export function parseCollectionQuery(
     if (typeof v !== 'string') throw new ValidationError(k, 'single', `Query option ${k} may appear once.`);
     return v;
   };
+  const unsupported = Object.keys(q).find((k) => k.startsWith('$') && !['$filter', '$top', '$select', '$skiptoken'].includes(k));
+  if (unsupported) {
+    throw new ValidationError(unsupported.slice(0, 50), 'unsupportedQueryOption', `Query option '${unsupported.slice(0, 50)}' is not supported here; supported: $filter, $top, $select, $skiptoken.`);
+  }
   const maxTop = opts.maxTop ?? 999;
   let top = opts.defaultTop ?? 100;
   const topRaw = str('$top');

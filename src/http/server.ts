@@ -40,7 +40,7 @@ export async function buildServer(deps: ServerDeps) {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    trustProxy: typeof config.trustProxy === 'number' ? ((_addr: string, hop: number) => hop < (config.trustProxy as number)) : config.trustProxy,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 500 },
     // Fastify answers malformed URLs itself unless told otherwise: keep the Graph error body.
@@ -98,7 +98,7 @@ export async function buildServer(deps: ServerDeps) {
   }, { prefix: '/graph/v1.0' });
   flowRoutes(app, db, rp, metrics);
 
-  const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl });
+  const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl, trustProxy: config.trustProxy !== false });
   await app.register(async (scope) => oidcRoutes(scope, providers, metrics));
 
   return { app, metrics };

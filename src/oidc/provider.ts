@@ -11,6 +11,8 @@ import { MAX_TOKEN_LIFETIME_SECONDS } from './keys.ts';
 export type OidcSettings = {
   /** Public base URL, e.g. http://localhost:8080 (no trailing slash). */
   publicBaseUrl: string;
+  /** Whether X-Forwarded-* headers from a proxy are believed (GATEHOUSE_TRUST_PROXY). */
+  trustProxy: boolean;
 };
 
 /** DIR-1: one issuer per tenant, under the public base URL. */
@@ -114,7 +116,7 @@ export class TenantProviders {
       },
     };
     const provider = new Provider(issuerFor(base, tenant.id), configuration);
-    provider.proxy = true;
+    provider.proxy = this.#settings.trustProxy;
     // Secrets are stored as SHA-256 hashes (see clients.ts): compare the hash of what was presented.
     const ClientProto = (provider.Client as unknown as { prototype: { compareClientSecret(this: { gatehouse_secret_hashes?: string[] }, actual: string): Promise<boolean> } }).prototype;
     ClientProto.compareClientSecret = async function compareClientSecret(actual: string) {

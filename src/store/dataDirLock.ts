@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DataDirectoryLockedError } from '../domain/errors.ts';
@@ -35,8 +35,9 @@ export function lockDataDir(dir: string, purpose: string): DataDirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(path);
-      // An unreadable lock file is one whose writer died between creating and filling it.
-      if (!holder || (holder.host === hostname() && !isAlive(holder.pid))) {
+      // An unreadable lock file is being written right now, or its writer died between creating
+      // and filling it: only an old one is stale.
+      if ((!holder && ageMs(path) > 10_000) || (holder && holder.host === hostname() && !isAlive(holder.pid))) {
         try {
           unlinkSync(path);
         } catch {
@@ -56,6 +57,14 @@ function readHolder(path: string): { pid: number; host: string; purpose?: string
     return JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; purpose?: string; since?: string };
   } catch {
     return undefined;
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }
 

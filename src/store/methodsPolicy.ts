@@ -4,7 +4,9 @@ import type { Db } from './database.ts';
 
 export async function getMethodsPolicy(db: Db, tenantId: string): Promise<MethodsPolicy> {
   const r = await db.selectFrom('authentication_methods_policies').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
-  return effectivePolicy(r?.document as { configurations?: unknown[] } | undefined, r?.last_modified);
+  // Never changed: the defaults have been in force since the tenant was created.
+  const since = r?.last_modified ?? (await db.selectFrom('tenants').select('created_at').where('id', '=', tenantId).executeTakeFirst())?.created_at;
+  return effectivePolicy(r?.document as { configurations?: unknown[] } | undefined, since);
 }
 
 /** Replace configurations (already validated) and/or the registration campaign; serialised per tenant. */

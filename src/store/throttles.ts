@@ -21,7 +21,3 @@ export async function readRecord(db: Db, tenantId: string, key: string): Promise
   return r?.record;
 }
 
-export async function upsertRecord(db: Db, tenantId: string, key: string, record: Record<string, unknown>, now: Date): Promise<void> {
-  await db.insertInto('throttles').values({ tenant_id: tenantId, key, record: JSON.stringify(record), updated_at: now })
-    .onConflict((oc) => oc.columns(['tenant_id', 'key']).doUpdateSet({ record: JSON.stringify(record), updated_at: now })).execute();
-}

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { SIGN_IN_ERRORS } from '../../domain/signInErrors.ts';
 import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
 import { parseInput } from '../../domain/validation.ts';
-import { verifyPassword } from '../../methods/password/index.ts';
+import { randomBytes } from 'node:crypto';
+import { hashPassword, verifyPassword } from '../../methods/password/index.ts';
 import { verifyTotp } from '../../methods/totp/index.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
@@ -15,6 +16,10 @@ export const passwordStepBody = z.strictObject({ username: z.string().min(1).max
 export const totpStepBody = z.strictObject({ code: z.string().min(1).max(16) });
 
 const GENERIC = 'The user name or password is not valid.';
+
+let decoy: Promise<string> | undefined;
+/** A hash of a random password with the same parameters, verified when there is no real one. */
+const decoyHash = () => (decoy ??= hashPassword(randomBytes(24).toString('base64url')));
 
 /** First factor: password (MTH-4), throttled like a TAP (TAP-10). Disabled in new tenants (MTH-2). */
 export async function signInWithPassword(ctx: SignInContext, flowId: string, raw: unknown) {
@@ -30,7 +35,8 @@ export async function signInWithPassword(ctx: SignInContext, flowId: string, raw
       return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', throttle.decision.retryAfterSeconds) };
     }
     const row = user ? await trx.selectFrom('password_methods').select('hash').where('user_id', '=', user.id).executeTakeFirst() : undefined;
-    const good = row ? await verifyPassword(body.password, row.hash) : false;
+    // Always pay for one Argon2id verification, so the answer time doesn't tell whether the user exists (TAP-10).
+    const good = await verifyPassword(body.password, row?.hash ?? await decoyHash()) && row !== undefined;
     if (!user || !row || !good) {
       const why = !user ? `no user named ${upn}` : !row ? 'the user has no password' : 'wrong password';
       await log(!user ? 'UserNotFound' : 'InvalidCredentials', why + await throttle.failed());
@@ -70,6 +76,11 @@ export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: un
       await log('MfaRequired', 'a TOTP code needs a first factor in this flow');
       return { refused: new SignInRefused('MfaRequired', 400, 'Sign in with a first factor before entering a code.') };
     }
+    const throttle = await openGuessThrottle(trx, ctx.tenantId, 'totp', user.id, ctx.ipAddress, ctx.now);
+    if (!throttle.decision.allowed) {
+      await log('LockedOut', `TOTP codes locked until ${throttle.decision.lockedUntil.toISOString()} after repeated failures`);
+      return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', throttle.decision.retryAfterSeconds) };
+    }
     const scope = methodEnabledFor(await getMethodsPolicy(trx, ctx.tenantId), 'SoftwareOath', await transitiveGroupIdsOf(trx, ctx.tenantId, user.id));
     const tokens = await trx.selectFrom('software_oath_methods').selectAll().where('user_id', '=', user.id).forUpdate().execute();
     for (const t of scope.enabled ? tokens : []) {
@@ -82,13 +93,14 @@ export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: un
         const claimed = await trx.updateTable('software_oath_methods').set({ last_used_step: v.step }).where('id', '=', t.id)
           .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', v.step)])).returning('id').executeTakeFirst();
         if (!claimed) break;
+        await throttle.succeeded();
         flow.state.performed.push({ method: 'softwareOath', methodId: t.id, at: ctx.now.toISOString() });
         await saveFlow(trx, flow);
         await log(null, 'TOTP code verified');
         return { ok: flowView(flow) };
       }
     }
-    await log('InvalidCredentials', scope.enabled ? (tokens.length ? 'wrong code' : 'the user has no authenticator app') : `MTH-2: ${scope.why}`);
+    await log('InvalidCredentials', (scope.enabled ? (tokens.length ? 'wrong code' : 'the user has no authenticator app') : `MTH-2: ${scope.why}`) + await throttle.failed());
     return { refused: new SignInRefused('InvalidCredentials', 400, 'The code is not valid.') };
   });
   if ('refused' in outcome) throw outcome.refused;

@@ -3,7 +3,7 @@ import {
   type TapThrottleDecision, type TapThrottleRecord,
 } from '../../methods/tap/index.ts';
 import type { Db } from '../../store/database.ts';
-import { lockRecords, saveRecord, upsertRecord, readRecord } from '../../store/throttles.ts';
+import { lockRecords, readRecord, saveRecord } from '../../store/throttles.ts';
 
 type Stored = { failures: number; windowStart: string | null; lockedUntil: string | null; lockouts: number };
 const revive = (r: Stored | undefined): TapThrottleRecord => r ? {
@@ -19,7 +19,7 @@ const store = (r: TapThrottleRecord): Stored => ({
  * exactly like a known one) and one per client address (only failures touch it, and a success
  * does not reset it, so one valid secret can't clear the count while guessing others).
  */
-export async function openGuessThrottle(trx: Db, tenantId: string, secretKind: 'tap' | 'password', userName: string, address: string | null, now: Date) {
+export async function openGuessThrottle(trx: Db, tenantId: string, secretKind: 'tap' | 'password' | 'totp', userName: string, address: string | null, now: Date) {
   const userKey = `${secretKind}:user:${userName}`;
   const addressKey = `${secretKind}:address:${address ?? 'unknown'}`;
   const locked = await lockRecords(trx, tenantId, [userKey], store(EMPTY_TAP_THROTTLE_RECORD), now);
@@ -31,8 +31,10 @@ export async function openGuessThrottle(trx: Db, tenantId: string, secretKind: '
     async failed(): Promise<string> {
       const u = recordTapFailure(userRec, now, TAP_USER_THROTTLE);
       await saveRecord(trx, tenantId, userKey, store(u.record), now);
-      const a = recordTapFailure(addressRec, now, TAP_ADDRESS_THROTTLE);
-      await upsertRecord(trx, tenantId, addressKey, store(a.record), now);
+      // The address record is shared by every user name: re-read it under a row lock before counting.
+      const fresh = await lockRecords(trx, tenantId, [addressKey], store(EMPTY_TAP_THROTTLE_RECORD), now);
+      const a = recordTapFailure(revive(fresh.get(addressKey) as Stored | undefined), now, TAP_ADDRESS_THROTTLE);
+      await saveRecord(trx, tenantId, addressKey, store(a.record), now);
       const until = u.lockImposed ? u.record.lockedUntil : a.lockImposed ? a.record.lockedUntil : null;
       return until ? `; TAP-10 lock imposed on ${u.lockImposed ? 'the user name' : 'the client address'} until ${until.toISOString()}` : '';
     },

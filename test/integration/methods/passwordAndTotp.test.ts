@@ -72,6 +72,11 @@ describe('Password (Argon2id) and TOTP (RFC 6238): off in new tenants, real when
     assert.equal(passwordOnly.authenticationRequirement, 'singleFactorAuthentication');
     const totpSuccess = log.find((l) => l.authenticationDetails[0].authenticationMethod === 'Software OATH token' && l.status.errorCode === 0);
     assert.equal(totpSuccess.authenticationRequirement, 'multiFactorAuthentication');
+    // guessing codes is throttled per user like a TAP (TAP-10)
+    const wrong = String((Number(generateTotp(enrolled.secretKey, new Date())) + 500_000) % 1_000_000).padStart(6, '0');
+    const guesses = [];
+    for (let i = 0; i < 6; i++) guesses.push((await step(flowId, 'totp', { code: wrong })).status);
+    assert.deepEqual(guesses, [400, 400, 400, 400, 400, 429]);
     const noFirst = await step(await flow(), 'totp', { code: '123456' });
     assert.equal(noFirst.status, 400);
     assert.equal(noFirst.body.error.code, 'MfaRequired');

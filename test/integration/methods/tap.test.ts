@@ -190,4 +190,18 @@ describe('Temporary Access Pass over the Graph API and the sign-in flow API (TAP
     assert.equal(del.result, 'success');
     assert.equal(del.operationType, 'Delete');
   });
+
+  // last in the file: it locks TAP sign-in for this client address
+  test('TAP-10: the per-address throttle counts the socket address; a forged X-Forwarded-For does not dodge it', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 21 && !statuses.includes(429); i++) {
+      const r = await h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in/${await startFlow()}/tap`, {
+        token: null, body: { username: `spray${i}@contoso.test`, code: 'AAAAAAAA' }, headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+      });
+      statuses.push(r.status);
+    }
+    assert.equal(statuses.at(-1), 429, `20 failures from one address lock it, whatever the header says: ${statuses.join(',')}`);
+    const logs = await h.database.db.selectFrom('sign_ins').select('ip_address').where('user_principal_name', 'like', 'spray%').execute();
+    assert.ok(logs.every((l) => !l.ip_address?.startsWith('203.0.113.')), 'the log records the real client address');
+  });
 });

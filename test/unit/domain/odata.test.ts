@@ -36,4 +36,8 @@ test('$top is 1..999, $select names known properties only', () => {
   assert.deepEqual(parseCollectionQuery({ $select: 'displayName' }, opts).select, ['displayName']);
   assert.throws(() => parseCollectionQuery({ $select: 'passwordProfile' }, opts), /passwordProfile/);
   assert.throws(() => parseCollectionQuery({ $top: ['1', '2'] }, opts), ValidationError);
+  // options Gatehouse doesn't implement are refused, not silently ignored
+  for (const o of ['$orderby', '$count', '$search', '$expand']) {
+    assert.throws(() => parseCollectionQuery({ [o]: 'x' }, opts), (e: unknown) => e instanceof ValidationError && e.target?.field === o);
+  }
 });
