@@ -619,7 +619,7 @@ describe(`Graph admin API under hostile input (DIR-2..DIR-6, ${databaseKind})`, 
       if (r.status === 400 && r.body.error.target !== undefined) {
         // a supported option, or an unsupported $option named as such (not silently ignored)
         const t: string = r.body.error.target;
-        assert.ok(['$filter', '$top', '$select', '$skiptoken'].includes(t) || (/^\$[A-Za-z]+$/.test(t) && q.qs.includes(t)), `${what}: target ${t}`);
+        assert.ok(['$filter', '$top', '$select', '$skiptoken'].includes(t) || (t.startsWith('$') && q.qs.includes(t)), `${what}: target ${t}`);
       }
     }), { numRuns: RUNS * 3 });
     assert.deepEqual(delta(total, await counts()), {}, 'list queries changed rows');
