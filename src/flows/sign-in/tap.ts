@@ -4,6 +4,7 @@ import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { tapCodeMatches, tapUsability } from '../../methods/tap/index.ts';
 import { openGuessThrottle } from './throttle.ts';
+import { writeAudit } from '../../store/audit.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { saveFlow } from '../../store/signInFlows.ts';
@@ -43,7 +44,18 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     }
 
     const guessFailed = async (error: SignInErrorName, detail: string) => {
-      await log(error, detail + await throttle.failed());
+      const counted = await throttle.failedWithLock();
+      await log(error, detail + counted.note);
+      if (user && counted.userLockedUntil) {
+        // TAP-10: a lockout of a real account is an event admins look for in the audit log too.
+        await writeAudit(trx, tenantId, {
+          activityDisplayName: 'Temporary Access Pass sign-in locked', category: 'UserManagement', operationType: 'Update', result: 'success',
+          resultReason: `repeated failed Temporary Access Pass attempts; locked until ${counted.userLockedUntil.toISOString()}`,
+          loggedByService: 'Authentication Methods', correlationId: flow.state.correlationId, initiatedBy: { kind: 'operator', name: 'Gatehouse sign-in' },
+          target: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, type: 'User' },
+          additionalDetails: { 'Locked until': counted.userLockedUntil.toISOString(), 'Client address': ctx.ipAddress },
+        }, now);
+      }
       return { refused: new SignInRefused('InvalidCredentials', 400, GENERIC) };
     };
 

@@ -27,8 +27,11 @@ export async function openGuessThrottle(trx: Db, tenantId: string, secretKind: '
   const addressRec = revive(await readRecord(trx, tenantId, addressKey) as Stored | undefined);
   return {
     decision: combineTapThrottleDecisions(checkTapThrottle(userRec, now), checkTapThrottle(addressRec, now)) as TapThrottleDecision,
-    /** Count a failed guess; returns a note for the sign-in log when it imposed a lock. */
+    /** Count a failed guess; returns a note for the sign-in log when it imposed a lock (and the lock). */
     async failed(): Promise<string> {
+      return (await this.failedWithLock()).note;
+    },
+    async failedWithLock(): Promise<{ note: string; userLockedUntil: Date | null }> {
       const u = recordTapFailure(userRec, now, TAP_USER_THROTTLE);
       await saveRecord(trx, tenantId, userKey, store(u.record), now);
       // The address record is shared by every user name: re-read it under a row lock before counting.
@@ -36,7 +39,10 @@ export async function openGuessThrottle(trx: Db, tenantId: string, secretKind: '
       const a = recordTapFailure(revive(fresh.get(addressKey) as Stored | undefined), now, TAP_ADDRESS_THROTTLE);
       await saveRecord(trx, tenantId, addressKey, store(a.record), now);
       const until = u.lockImposed ? u.record.lockedUntil : a.lockImposed ? a.record.lockedUntil : null;
-      return until ? `; TAP-10 lock imposed on ${u.lockImposed ? 'the user name' : 'the client address'} until ${until.toISOString()}` : '';
+      return {
+        note: until ? `; TAP-10 lock imposed on ${u.lockImposed ? 'the user name' : 'the client address'} until ${until.toISOString()}` : '',
+        userLockedUntil: u.lockImposed ? u.record.lockedUntil : null,
+      };
     },
     async succeeded(): Promise<void> {
       await saveRecord(trx, tenantId, userKey, store(recordTapSuccess(userRec)), now);

@@ -176,6 +176,9 @@ describe('Temporary Access Pass over the Graph API and the sign-in flow API (TAP
     assert.equal(logs.length, 6);
     assert.deepEqual(logs.map((l) => l.status.errorCode), [900101, 900101, 900101, 900101, 900101, 50053]);
     assert.match(logs[4].status.additionalDetails, /TAP-10 lock imposed/);
+    const lockAudit = (await audits(u.id)).filter((a) => a.activityDisplayName === 'Temporary Access Pass sign-in locked');
+    assert.equal(lockAudit.length, 1, 'the lockout is audited once');
+    assert.match(lockAudit[0].resultReason, /locked until/);
     const ghostLogs = await signIns('nobody@contoso.test');
     assert.equal(ghostLogs[0].status.errorCode, 900107);
     assert.equal(ghostLogs[0].userId, null);
