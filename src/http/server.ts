@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
-import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { GraphTokenVerifier } from '../oidc/graphTokens.ts';
 import { TenantProviders } from '../oidc/provider.ts';
-import type { OpenDatabase } from '../store/database.ts';
+import { pingDatabase, type OpenDatabase } from '../store/database.ts';
 import { errorHandler, graphErrorBody } from './errors.ts';
 import { applicationRoutes } from './graph/applications.ts';
 import { groupRoutes } from './graph/groups.ts';
@@ -73,7 +72,7 @@ export async function buildServer(deps: ServerDeps) {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
-      await sql`SELECT 1`.execute(db);
+      await pingDatabase(db);
       return { status: 'ready', database: database.kind };
     } catch (err) {
       reply.log.warn({ err }, 'database not reachable');

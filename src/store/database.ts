@@ -95,3 +95,8 @@ export async function schemaVersion(db: Db): Promise<number> {
   const row = await db.selectFrom('gatehouse_migrations').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
   return Number(row?.v ?? 0);
 }
+
+/** /readyz: is the database answering? */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`SELECT 1`.execute(db);
+}

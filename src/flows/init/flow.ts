@@ -68,48 +68,46 @@ export async function bootstrapIfEmpty(db: Db, raw: InitOptions, publicBaseUrl: 
 async function createTenantWithAdmin(
   trx: Db, input: z.output<typeof initInput>, key: Awaited<ReturnType<typeof newSigningKey>>, publicBaseUrl: string, now: Date,
 ): Promise<InitResult> {
-  {
-    const tenant = await createTenant(trx, input.tenant);
-    await rotateIn(trx, tenant.id, key, now, MAX_TOKEN_LIFETIME_SECONDS);
-    const firstParty = [];
-    for (const fp of FIRST_PARTY_APPS) {
-      const app = await createApplication(trx, tenant.id, { appId: fp.appId, displayName: fp.displayName }, 'firstParty');
-      firstParty.push({ key: fp.key, appId: app.appId, displayName: app.displayName });
-    }
-    const admin = await createUser(trx, tenant.id, {
-      userPrincipalName: input.admin,
-      displayName: input.adminDisplayName ?? input.admin.split('@')[0]!,
-      accountEnabled: true,
-      userType: 'Member',
-    });
-    await assignRoleWithin(trx, tenant.id, { kind: 'operator', name: 'gatehouse init' }, { roleDefinitionId: GLOBAL_ADMINISTRATOR, principalId: admin.id, directoryScopeId: '/' }, now);
-    // The first admin's one-time TAP: the very first sign-in is the bootstrap path (TAP, then a passkey).
-    const tapConfig = (await getMethodsPolicy(trx, tenant.id)).authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
-    const target = await loadTarget(trx, tenant.id, admin.id);
-    const tap = await issueWithin(
-      { db: trx, tenantId: tenant.id, actor: { kind: 'operator', name: 'gatehouse init' }, now },
-      target, { isUsableOnce: true, lifetimeInMinutes: tapConfig.maximumLifetimeInMinutes }, await tapHashKey(trx), randomBytes,
-    );
-    const automation = await createApplication(trx, tenant.id, { displayName: 'Gatehouse automation' }, 'automation');
-    await grantPermissions(trx, tenant.id, automation.id, GRAPH_PERMISSIONS);
-    const secret = await addPassword(trx, tenant.id, automation.id, { displayName: 'created by gatehouse init' }, now);
-    const issuer = issuerFor(publicBaseUrl, tenant.id);
-    return {
-      tenantId: tenant.id,
-      tenantName: tenant.displayName,
-      issuer,
-      graphBaseUrl: `${publicBaseUrl}/graph/v1.0`,
-      graphAudience: graphResource(publicBaseUrl),
-      tokenEndpoint: `${issuer}/token`,
-      admin: {
-        id: admin.id, userPrincipalName: admin.userPrincipalName, roles: ['Global Administrator'],
-        temporaryAccessPass: { code: tap.temporaryAccessPass!, id: tap.id, isUsableOnce: tap.isUsableOnce, startDateTime: tap.startDateTime, lifetimeInMinutes: tap.lifetimeInMinutes },
-      },
-      automation: {
-        appId: automation.appId, objectId: automation.id, clientId: automation.appId, clientSecret: secret.secretText!, permissions: [...GRAPH_PERMISSIONS],
-      },
-      firstPartyApps: firstParty,
-      signInFlowUrl: `${publicBaseUrl}/api/flows/${tenant.id}/sign-in`,
-    };
+  const tenant = await createTenant(trx, input.tenant);
+  await rotateIn(trx, tenant.id, key, now, MAX_TOKEN_LIFETIME_SECONDS);
+  const firstParty = [];
+  for (const fp of FIRST_PARTY_APPS) {
+    const app = await createApplication(trx, tenant.id, { appId: fp.appId, displayName: fp.displayName }, 'firstParty');
+    firstParty.push({ key: fp.key, appId: app.appId, displayName: app.displayName });
   }
+  const admin = await createUser(trx, tenant.id, {
+    userPrincipalName: input.admin,
+    displayName: input.adminDisplayName ?? input.admin.split('@')[0]!,
+    accountEnabled: true,
+    userType: 'Member',
+  });
+  await assignRoleWithin(trx, tenant.id, { kind: 'operator', name: 'gatehouse init' }, { roleDefinitionId: GLOBAL_ADMINISTRATOR, principalId: admin.id, directoryScopeId: '/' }, now);
+  // The first admin's one-time TAP: the very first sign-in is the bootstrap path (TAP, then a passkey).
+  const tapConfig = (await getMethodsPolicy(trx, tenant.id)).authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
+  const target = await loadTarget(trx, tenant.id, admin.id);
+  const tap = await issueWithin(
+    { db: trx, tenantId: tenant.id, actor: { kind: 'operator', name: 'gatehouse init' }, now },
+    target, { isUsableOnce: true, lifetimeInMinutes: tapConfig.maximumLifetimeInMinutes }, await tapHashKey(trx), randomBytes,
+  );
+  const automation = await createApplication(trx, tenant.id, { displayName: 'Gatehouse automation' }, 'automation');
+  await grantPermissions(trx, tenant.id, automation.id, GRAPH_PERMISSIONS);
+  const secret = await addPassword(trx, tenant.id, automation.id, { displayName: 'created by gatehouse init' }, now);
+  const issuer = issuerFor(publicBaseUrl, tenant.id);
+  return {
+    tenantId: tenant.id,
+    tenantName: tenant.displayName,
+    issuer,
+    graphBaseUrl: `${publicBaseUrl}/graph/v1.0`,
+    graphAudience: graphResource(publicBaseUrl),
+    tokenEndpoint: `${issuer}/token`,
+    admin: {
+      id: admin.id, userPrincipalName: admin.userPrincipalName, roles: ['Global Administrator'],
+      temporaryAccessPass: { code: tap.temporaryAccessPass!, id: tap.id, isUsableOnce: tap.isUsableOnce, startDateTime: tap.startDateTime, lifetimeInMinutes: tap.lifetimeInMinutes },
+    },
+    automation: {
+      appId: automation.appId, objectId: automation.id, clientId: automation.appId, clientSecret: secret.secretText!, permissions: [...GRAPH_PERMISSIONS],
+    },
+    firstPartyApps: firstParty,
+    signInFlowUrl: `${publicBaseUrl}/api/flows/${tenant.id}/sign-in`,
+  };
 }

@@ -4,6 +4,7 @@ import { graphDateTime } from '../../methods/tap/index.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { passkeysOf } from '../../store/passkeys.ts';
 import { passOf } from '../../store/temporaryAccessPasses.ts';
+import { deleteOathMethod, oathMethodsOf, passwordOf } from '../../store/passwordsAndOath.ts';
 import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
 import { passkeyUsability, toGraphPasskey } from './passkeys.ts';
 import { toGraphTemporaryAccessPassMethod } from '../../methods/tap/index.ts';
@@ -35,33 +36,31 @@ function usability(enabled: boolean) {
 export async function passwordMethods(ctx: MethodsContext, userRef: string, loaded?: Target) {
   const target = loaded ?? await loadTarget(ctx.db, ctx.tenantId, userRef);
   if (!loaded) authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
-  const row = await ctx.db.selectFrom('password_methods').select('created_at').where('user_id', '=', target.user.id).executeTakeFirst();
+  const row = await passwordOf(ctx.db, target.user.id);
   if (!row) return [];
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
-  return [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: graphDateTime(row.created_at), ...usability(methodEnabledFor(policy, 'Password', target.groupIds).enabled) }];
+  return [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: graphDateTime(row.createdAt), ...usability(methodEnabledFor(policy, 'Password', target.groupIds).enabled) }];
 }
 
 export async function softwareOathMethods(ctx: MethodsContext, userRef: string, loaded?: Target) {
   const target = loaded ?? await loadTarget(ctx.db, ctx.tenantId, userRef);
   if (!loaded) authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
-  const rows = await ctx.db.selectFrom('software_oath_methods').select(['id', 'created_at']).where('user_id', '=', target.user.id).orderBy('created_at').execute();
+  const rows = await oathMethodsOf(ctx.db, target.user.id);
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   const u = usability(methodEnabledFor(policy, 'SoftwareOath', target.groupIds).enabled);
-  return rows.map((r) => ({ '@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', id: r.id, secretKey: null, createdDateTime: graphDateTime(r.created_at), ...u }));
+  return rows.map((r) => ({ '@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', id: r.id, secretKey: null, createdDateTime: graphDateTime(r.createdAt), ...u }));
 }
 
 export async function deleteSoftwareOathMethod(ctx: MethodsContext, userRef: string, id: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     const target = await loadTarget(trx, ctx.tenantId, userRef);
     authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-    const r = /^[0-9a-fA-F-]{36}$/.test(id)
-      ? await trx.deleteFrom('software_oath_methods').where('tenant_id', '=', ctx.tenantId).where('user_id', '=', target.user.id).where('id', '=', id.toLowerCase()).returning('id').executeTakeFirst()
-      : undefined;
-    if (!r) throw new NotFoundError('softwareOathAuthenticationMethod', id);
+    const removed = /^[0-9a-fA-F-]{36}$/.test(id) && await deleteOathMethod(trx, ctx.tenantId, target.user.id, id.toLowerCase());
+    if (!removed) throw new NotFoundError('softwareOathAuthenticationMethod', id);
     await auditUserMethod(trx, ctx, target, {
       activity: 'Admin deleted security info',
       operationType: 'Delete',
-      details: { 'Method': 'SoftwareOath', 'Method id': r.id },
+      details: { 'Method': 'SoftwareOath', 'Method id': id.toLowerCase() },
     });
   });
 }

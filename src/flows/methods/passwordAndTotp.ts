@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { authorizeMethodAccess } from '../../domain/actors.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { hashPassword, passwordPolicyViolations } from '../../methods/password/index.ts';
 import { generateTotpSecret, totpUri } from '../../methods/totp/index.ts';
+import { addOathMethod, setPassword } from '../../store/passwordsAndOath.ts';
 import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
 import { PASSWORD_METHOD_ID } from './methods.ts';
 
@@ -24,8 +25,7 @@ export async function adminResetPassword(ctx: MethodsContext, userRef: string, m
   await ctx.db.transaction().execute(async (trx) => {
     const target = await loadTarget(trx, ctx.tenantId, userRef);
     authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-    await trx.insertInto('password_methods').values({ user_id: target.user.id, tenant_id: ctx.tenantId, hash, created_at: ctx.now })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, created_at: ctx.now })).execute();
+    await setPassword(trx, ctx.tenantId, target.user.id, hash, ctx.now);
     await auditUserMethod(trx, ctx, target, {
       activity: 'Reset password (by admin)',
       operationType: 'Update',
@@ -44,8 +44,7 @@ export async function enrolSoftwareOath(ctx: MethodsContext, userRef: string, ra
     const target = await loadTarget(trx, ctx.tenantId, userRef);
     authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
     const secret = generateTotpSecret(random);
-    const id = randomUUID();
-    await trx.insertInto('software_oath_methods').values({ id, tenant_id: ctx.tenantId, user_id: target.user.id, secret, last_used_step: null, created_at: ctx.now }).execute();
+    const id = await addOathMethod(trx, ctx.tenantId, target.user.id, secret, ctx.now);
     await auditUserMethod(trx, ctx, target, {
       activity: 'Admin registered security info',
       operationType: 'Add',

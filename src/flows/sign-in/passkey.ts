@@ -61,8 +61,8 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
     const { tenantId, now } = ctx;
     const flow = await requireFlow(trx, tenantId, flowId, now);
     const stored = await passkeyByCredentialId(trx, tenantId, body.credential.id);
-    const user = stored ? await trx.selectFrom('users').selectAll().where('id', '=', stored.userId).executeTakeFirst() : undefined;
-    const log = stepLogger(trx, ctx, flow, user ? { id: user.id, userPrincipalName: user.user_principal_name, displayName: user.display_name } : undefined,
+    const user = stored ? await findUser(trx, tenantId, stored.userId) : undefined;
+    const log = stepLogger(trx, ctx, flow, user,
       { method: 'Passkey (FIDO2)', methodDetail: stored?.model ?? stored?.aaguid ?? null });
     const refuse = async (error: SignInErrorName, detail: string, status = 400, message = GENERIC) => {
       await log(error, detail);
@@ -91,7 +91,7 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
         await writeAudit(trx, tenantId, {
           activityDisplayName: 'Passkey flagged as possibly cloned', category: 'UserManagement', operationType: 'Update', result: 'success',
           loggedByService: 'Authentication Methods', correlationId: flow.state.correlationId, initiatedBy: { kind: 'operator', name: 'Gatehouse sign-in' },
-          target: { id: user.id, displayName: user.display_name, userPrincipalName: user.user_principal_name, type: 'User' },
+          target: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, type: 'User' },
           modifiedProperties: [{ displayName: 'possiblyClonedDateTime', oldValue: null, newValue: now.toISOString() }],
           additionalDetails: { 'Method': 'Fido2', 'Method id': stored.id, 'Detail': result.detail },
         }, now);
@@ -99,7 +99,7 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
       }
       return refuse('PasskeyVerificationFailed', `${result.reason}: ${result.detail}`);
     }
-    if (!user.account_enabled) return refuse('AccountDisabled', 'DIR-2: the account is disabled', 403, SIGN_IN_ERRORS.AccountDisabled.text);
+    if (!user.accountEnabled) return refuse('AccountDisabled', 'DIR-2: the account is disabled', 403, SIGN_IN_ERRORS.AccountDisabled.text);
     await recordPasskeyUse(trx, stored.id, result.newCounter, result.backedUp, now);
     flow.userId = user.id;
     flow.state.performed.push({ method: 'fido2', methodId: stored.id, at: now.toISOString() });

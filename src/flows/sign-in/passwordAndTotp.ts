@@ -9,6 +9,7 @@ import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { saveFlow } from '../../store/signInFlows.ts';
 import { findUser } from '../../store/users.ts';
+import { claimOathStep, oathMethodsOf, passwordOf } from '../../store/passwordsAndOath.ts';
 import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 import { openGuessThrottle } from './throttle.ts';
 
@@ -34,7 +35,7 @@ export async function signInWithPassword(ctx: SignInContext, flowId: string, raw
       await log('LockedOut', `password sign-in locked until ${throttle.decision.lockedUntil.toISOString()} after repeated failures`);
       return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', throttle.decision.retryAfterSeconds) };
     }
-    const row = user ? await trx.selectFrom('password_methods').select('hash').where('user_id', '=', user.id).executeTakeFirst() : undefined;
+    const row = user ? await passwordOf(trx, user.id) : undefined;
     // Always pay for one Argon2id verification, so the answer time doesn't tell whether the user exists (TAP-10).
     const good = await verifyPassword(body.password, row?.hash ?? await decoyHash()) && row !== undefined;
     if (!user || !row || !good) {
@@ -82,17 +83,15 @@ export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: un
       return { refused: new SignInRefused('LockedOut', 429, 'Too many failed attempts. Try again later.', throttle.decision.retryAfterSeconds) };
     }
     const scope = methodEnabledFor(await getMethodsPolicy(trx, ctx.tenantId), 'SoftwareOath', await transitiveGroupIdsOf(trx, ctx.tenantId, user.id));
-    const tokens = await trx.selectFrom('software_oath_methods').selectAll().where('user_id', '=', user.id).forUpdate().execute();
+    const tokens = await oathMethodsOf(trx, user.id, { forUpdate: true });
     for (const t of scope.enabled ? tokens : []) {
-      const v = verifyTotp(body.code, t.secret, ctx.now, t.last_used_step === null ? null : Number(t.last_used_step));
+      const v = verifyTotp(body.code, t.secret, ctx.now, t.lastUsedStep);
       if (!v.ok && v.reason === 'Replayed') {
         await log('InvalidCredentials', 'MTH-4: this code was already used');
         return { refused: new SignInRefused('InvalidCredentials', 400, 'This code was already used; wait for the next one.') };
       }
       if (v.ok) {
-        const claimed = await trx.updateTable('software_oath_methods').set({ last_used_step: v.step }).where('id', '=', t.id)
-          .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', v.step)])).returning('id').executeTakeFirst();
-        if (!claimed) break;
+        if (!(await claimOathStep(trx, t.id, v.step))) break;
         await throttle.succeeded();
         flow.state.performed.push({ method: 'softwareOath', methodId: t.id, at: ctx.now.toISOString() });
         await saveFlow(trx, flow);
