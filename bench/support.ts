@@ -8,7 +8,6 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,16 +65,8 @@ export const log = (msg: string) => process.stderr.write(`· ${msg}\n`);
 
 // ---------- small helpers ----------
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../test/support/harness.ts';
+export { freePort };
 
 /** The environment for a gatehouse child: ours without anything that would pick another database. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
