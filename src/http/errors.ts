@@ -37,12 +37,16 @@ export function errorHandler(err: FastifyError | GatehouseError | Error, req: Fa
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'Request_EntityTooLarge'
       : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Request_UnsupportedMediaType' : 'Request_BadRequest';
+    const poisoned = /prototype property/.test(fe.message);
     const message = fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is larger than this server accepts.'
       : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the request body as application/json.'
         : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object.'
-          : fe.message.startsWith('Body is not valid JSON') || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.'
-            : fe.message;
-    return reply.status(fe.statusCode).send(graphErrorBody(req, code, message));
+          : poisoned ? "The request body uses a forbidden property name ('__proto__' or 'constructor.prototype')."
+            : fe.message.startsWith('Body is not valid JSON') || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.'
+              : fe.message;
+    // A body that can't be read as JSON is wrong as a whole: the "field" is the body.
+    const target = fe.statusCode === 400 && /^FST_ERR_CTP_/.test(fe.code ?? '') ? (poisoned ? '__proto__' : 'request body') : undefined;
+    return reply.status(fe.statusCode).send(graphErrorBody(req, code, message, target));
   }
   // PostgreSQL class 22 (data exception): a value the column can't hold slipped past validation.
   if (typeof fe.code === 'string' && /^22/.test(fe.code)) {
