@@ -126,11 +126,15 @@ const FAILURE_MESSAGES: Partial<Record<RegistrationFailure['reason'], string>> =
  * names the precise reason (SC-8) and leaves no credential behind.
  */
 export async function registerPasskey(
-  ctx: MethodsContext, rp: RelyingParty, userId: string, flowId: string, body: z.output<typeof passkeyRegistrationBody>, activity: string,
+  ctx: MethodsContext, rp: RelyingParty, userRef: string, body: z.output<typeof passkeyRegistrationBody>,
+  step: { activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Awaited<ReturnType<typeof loadTarget>>) => void },
 ) {
   const { db, tenantId, now } = ctx;
+  const { activity } = step;
   const outcome = await db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, tenantId, userId);
+    const target = await loadTarget(trx, tenantId, userRef);
+    step.authorize?.(target);
+    const flowId = step.flowIdFor(target.user.id);
     await lockUserPasskeys(trx, target.user.id);
     const policy = await getMethodsPolicy(trx, tenantId);
     const fail = async (f: RegistrationFailure) => {
@@ -183,9 +187,11 @@ export async function registerPasskey(
 
 export async function adminRegisterPasskey(ctx: MethodsContext, rp: RelyingParty, userRef: string, rawBody: unknown) {
   const body = parseInput(passkeyRegistrationBody, rawBody);
-  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
-  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-  return registerPasskey(ctx, rp, target.user.id, provisioningFlow(target.user.id), body, 'Admin registered security info');
+  return registerPasskey(ctx, rp, userRef, body, {
+    activity: 'Admin registered security info',
+    flowIdFor: provisioningFlow,
+    authorize: (target) => authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write'),
+  });
 }
 
 /** Usability of one passkey under the current policy (PK-2 re-checked for sign-in). */

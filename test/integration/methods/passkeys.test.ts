@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
-import { startHarness, type Harness } from '../../support/harness.ts';
+import { clientCredentialsToken, startHarness, type Harness } from '../../support/harness.ts';
+import { addPassword, createApplication, grantPermissions } from '../../../src/store/applications.ts';
 
 const YUBIKEY_5 = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
 
@@ -210,5 +211,24 @@ describe('Passkeys over real HTTP with a software authenticator (PK-1..PK-6)', (
     const gone = await signIn(keys[0]!);
     assert.equal(gone.status, 400);
     assert.equal(gone.body.error.code, 'PasskeyUnknown');
+  });
+
+  test('TAP-9/DIR-6: an app that may only read methods can neither get creation options nor register a passkey', async () => {
+    const u = await newUser();
+    const { app, secret } = await h.database.db.transaction().execute(async (trx) => {
+      const a = await createApplication(trx, h.tenant.tenantId, { displayName: 'Methods reader' }, 'automation');
+      await grantPermissions(trx, h.tenant.tenantId, a.id, ['UserAuthenticationMethod.Read.All', 'User.Read.All']);
+      return { app: a, secret: await addPassword(trx, h.tenant.tenantId, a.id, {}, new Date()) };
+    });
+    const token = await clientCredentialsToken(h.tenant.tokenEndpoint, app.appId, secret.secretText!);
+    assert.equal((await h.call('GET', `/graph/v1.0/users/${u.id}/authentication/fido2Methods`, { token })).status, 200);
+    const denied = await h.call('GET', `/graph/v1.0/users/${u.id}/authentication/fido2Methods/creationOptions(challengeTimeoutInMinutes=5)`, { token });
+    assert.equal(denied.status, 403);
+    const o = await options(u.id);
+    const post = await h.call('POST', `/graph/v1.0/users/${u.id}/authentication/fido2Methods`, { token, body: { publicKeyCredential: createSoftAuthenticator().register(o.body.publicKey, h.baseUrl) } });
+    assert.equal(post.status, 403);
+    assert.match(post.body.error.message, /UserAuthenticationMethod\.ReadWrite\.All/);
+    assert.equal((await h.call('GET', `/graph/v1.0/users/${u.id}/authentication/fido2Methods`)).body.value.length, 0);
+    assert.equal((await audits(u.id)).length, 0, 'a refused caller leaves no audit record of a change');
   });
 });
