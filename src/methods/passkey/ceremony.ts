@@ -54,6 +54,21 @@ function shown(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : String(JSON.stringify(value));
 }
 
+/**
+ * The PublicKeyCredential envelope both ceremonies share: an object with a non-empty `id`, the
+ * same `rawId`, type `public-key` and an inner `response` object.
+ */
+export function checkCredentialEnvelope<R>(response: { id?: unknown; rawId?: unknown; type?: unknown; response?: R } | null | undefined):
+  { ok: true; id: string; inner: NonNullable<R> } | PasskeyFailure {
+  if (typeof response !== 'object' || response === null) return fail('MalformedResponse', 'response is not an object');
+  const { id, rawId, type, response: inner } = response;
+  if (typeof id !== 'string' || id === '') return fail('MalformedResponse', 'credential id is missing');
+  if (rawId !== id) return fail('MalformedResponse', `rawId ${String(rawId)} differs from id ${id}`);
+  if (type !== 'public-key') return fail('MalformedResponse', `credential type ${String(type)}, expected "public-key"`);
+  if (typeof inner !== 'object' || inner === null) return fail('MalformedResponse', 'response.response is missing');
+  return { ok: true, id, inner: inner as NonNullable<R> };
+}
+
 /** §7.1 steps 5–11 / §7.2 steps 10–14. */
 export function checkClientData(
   clientDataJSON: unknown,

@@ -22,6 +22,7 @@ import {
   fromBase64Url,
   parseAuthData,
   type CrossOriginRule,
+  checkCredentialEnvelope,
 } from './ceremony.ts';
 import { checkKeyRestrictions, checkPasskeyType, checkSignCounter, type Fido2Policy } from './policy.ts';
 import { fail, type PasskeyFailure } from './result.ts';
@@ -100,17 +101,14 @@ export async function verifyAuthenticationWithRules(
 
 async function verify(input: VerifyPasskeyAuthenticationInput, rules: AuthenticationRules): Promise<PasskeyAuthenticationResult> {
   const { response, credential, policy } = input;
-  if (typeof response !== 'object' || response === null) return fail('MalformedResponse', 'response is not an object');
-  const { id, rawId, type, response: assertion } = response;
-  if (typeof id !== 'string' || id === '') return fail('MalformedResponse', 'credential id is missing');
-  if (rawId !== id) return fail('MalformedResponse', `rawId ${String(rawId)} differs from id ${id}`);
-  if (type !== 'public-key') return fail('MalformedResponse', `credential type ${String(type)}, expected "public-key"`);
+  const envelope = checkCredentialEnvelope(response);
+  if (!envelope.ok) return envelope;
+  const { id, inner: assertion } = envelope;
   const presentedId = fromBase64Url(id);
   const storedId = fromBase64Url(credential.credentialId);
   if (!presentedId || !storedId || !bytesEqual(presentedId, storedId)) {
     return fail('CredentialMismatch', `assertion for credential ${id}, expected ${credential.credentialId}`);
   }
-  if (typeof assertion !== 'object' || assertion === null) return fail('MalformedResponse', 'response.response is missing');
 
   const clientData = checkClientData(assertion.clientDataJSON, {
     type: 'webauthn.get',

@@ -39,6 +39,7 @@ import {
   toBase64Url,
   type CheckedClientData,
   type CrossOriginRule,
+  checkCredentialEnvelope,
 } from './ceremony.ts';
 import { SUPPORTED_ALGORITHM_IDS } from './options.ts';
 import { checkKeyRestrictions, checkPasskeyType, passkeyTypeOf, type Fido2Policy, type PasskeyType } from './policy.ts';
@@ -127,16 +128,10 @@ export async function verifyRegistrationWithRules(
 
 async function verify(input: VerifyPasskeyRegistrationInput, rules: RegistrationRules): Promise<PasskeyRegistrationResult> {
   const { response, policy } = input;
-  if (typeof response !== 'object' || response === null) return fail('MalformedResponse', 'response is not an object');
-  const { id, rawId, type, response: attestationResponse } = response;
-  if (typeof id !== 'string' || id === '' || fromBase64Url(id) === undefined) {
-    return fail('MalformedResponse', 'credential id is missing or not base64url');
-  }
-  if (rawId !== id) return fail('MalformedResponse', `rawId ${String(rawId)} differs from id ${id}`);
-  if (type !== 'public-key') return fail('MalformedResponse', `credential type ${String(type)}, expected "public-key"`);
-  if (typeof attestationResponse !== 'object' || attestationResponse === null) {
-    return fail('MalformedResponse', 'response.response is missing');
-  }
+  const envelope = checkCredentialEnvelope(response);
+  if (!envelope.ok) return envelope;
+  const { id, inner: attestationResponse } = envelope;
+  if (fromBase64Url(id) === undefined) return fail('MalformedResponse', 'credential id is not base64url');
 
   const clientData = checkClientData(attestationResponse.clientDataJSON, {
     type: 'webauthn.create',
