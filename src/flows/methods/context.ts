@@ -1,4 +1,5 @@
-import type { Actor } from '../../domain/actors.ts';
+import { authorizeMethodAccess, type Actor } from '../../domain/actors.ts';
+import { NotFoundError } from '../../domain/errors.ts';
 import { writeAudit, type AuditActor, type AuditEntry } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
 import { isAdmin } from '../../store/roles.ts';
@@ -41,4 +42,34 @@ export async function auditUserMethod(
     target: { id: target.user.id, displayName: target.user.displayName, userPrincipalName: target.user.userPrincipalName, type: 'User' },
     additionalDetails: e.details,
   }, ctx.now);
+}
+
+export type Target = Awaited<ReturnType<typeof loadTarget>>;
+
+/** TAP-9: may this caller read or change this user's methods? */
+export function authorizeTarget(ctx: MethodsContext, target: Target, access: 'read' | 'write'): void {
+  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, access);
+}
+
+/** The target user, once the caller is allowed `access` to their methods. */
+export async function authorizedTarget(db: Db, ctx: MethodsContext, userRef: string, access: 'read' | 'write'): Promise<Target> {
+  const target = await loadTarget(db, ctx.tenantId, userRef);
+  authorizeTarget(ctx, target, access);
+  return target;
+}
+
+/**
+ * Delete one of a user's methods by id (an admin action): authorize, remove, audit "Admin deleted
+ * security info", in one transaction. `remove` returns what it deleted, or undefined.
+ */
+export async function deleteUserMethod<T>(
+  ctx: MethodsContext, userRef: string, id: string,
+  spec: { resource: string; remove: (trx: Db, userId: string, id: string) => Promise<T | undefined>; details: (removed: T) => AuditEntry['additionalDetails'] },
+): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const target = await authorizedTarget(trx, ctx, userRef, 'write');
+    const removed = /^[0-9a-fA-F-]{36}$/.test(id) ? await spec.remove(trx, target.user.id, id.toLowerCase()) : undefined;
+    if (removed === undefined) throw new NotFoundError(spec.resource, id);
+    await auditUserMethod(trx, ctx, target, { activity: 'Admin deleted security info', operationType: 'Delete', details: spec.details(removed) });
+  });
 }

@@ -1,22 +1,18 @@
-import { authorizeMethodAccess } from '../../domain/actors.ts';
 import { methodEnabledFor } from '../../domain/methodsPolicy.ts';
-import { graphDateTime } from '../../methods/tap/index.ts';
+import { graphDateTime, toGraphTemporaryAccessPassMethod } from '../../methods/tap/index.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { passkeysOf } from '../../store/passkeys.ts';
 import { passOf } from '../../store/temporaryAccessPasses.ts';
 import { deleteOathMethod, oathMethodsOf, passwordOf } from '../../store/passwordsAndOath.ts';
-import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
+import { type MethodsContext, authorizeTarget, authorizedTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
 import { passkeyUsability, toGraphPasskey } from './passkeys.ts';
-import { toGraphTemporaryAccessPassMethod } from '../../methods/tap/index.ts';
-import { NotFoundError } from '../../domain/errors.ts';
 
 /** Entra's fixed id of the password method. */
 export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
 
 /** MTH-3: every method the user holds, with its type, usability and reason. */
 export async function listMethods(ctx: MethodsContext, userRef: string) {
-  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
-  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  const target = await authorizedTarget(ctx.db, ctx, userRef, 'read');
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   const out: Record<string, unknown>[] = [];
   for (const m of await passkeysOf(ctx.db, ctx.tenantId, target.user.id)) out.push(toGraphPasskey(m, passkeyUsability(m, policy, target.groupIds)));
@@ -27,15 +23,13 @@ export async function listMethods(ctx: MethodsContext, userRef: string) {
   return out;
 }
 
-type Target = Awaited<ReturnType<typeof loadTarget>>;
-
 function usability(enabled: boolean) {
   return enabled ? { isUsable: true, methodUsabilityReason: 'EnabledByPolicy' } : { isUsable: false, methodUsabilityReason: 'DisabledByPolicy' };
 }
 
 export async function passwordMethods(ctx: MethodsContext, userRef: string, loaded?: Target) {
   const target = loaded ?? await loadTarget(ctx.db, ctx.tenantId, userRef);
-  if (!loaded) authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  if (!loaded) authorizeTarget(ctx, target, 'read');
   const row = await passwordOf(ctx.db, target.user.id);
   if (!row) return [];
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
@@ -44,7 +38,7 @@ export async function passwordMethods(ctx: MethodsContext, userRef: string, load
 
 export async function softwareOathMethods(ctx: MethodsContext, userRef: string, loaded?: Target) {
   const target = loaded ?? await loadTarget(ctx.db, ctx.tenantId, userRef);
-  if (!loaded) authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  if (!loaded) authorizeTarget(ctx, target, 'read');
   const rows = await oathMethodsOf(ctx.db, target.user.id);
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   const u = usability(methodEnabledFor(policy, 'SoftwareOath', target.groupIds).enabled);
@@ -52,15 +46,9 @@ export async function softwareOathMethods(ctx: MethodsContext, userRef: string, 
 }
 
 export async function deleteSoftwareOathMethod(ctx: MethodsContext, userRef: string, id: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, ctx.tenantId, userRef);
-    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-    const removed = /^[0-9a-fA-F-]{36}$/.test(id) && await deleteOathMethod(trx, ctx.tenantId, target.user.id, id.toLowerCase());
-    if (!removed) throw new NotFoundError('softwareOathAuthenticationMethod', id);
-    await auditUserMethod(trx, ctx, target, {
-      activity: 'Admin deleted security info',
-      operationType: 'Delete',
-      details: { 'Method': 'SoftwareOath', 'Method id': id.toLowerCase() },
-    });
+  await deleteUserMethod(ctx, userRef, id, {
+    resource: 'softwareOathAuthenticationMethod',
+    remove: async (trx, userId, methodId) => ((await deleteOathMethod(trx, ctx.tenantId, userId, methodId)) ? methodId : undefined),
+    details: (removed) => ({ 'Method': 'SoftwareOath', 'Method id': removed }),
   });
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorizeMethodAccess } from '../../domain/actors.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { methodEnabledFor, type Fido2Configuration, type MethodsPolicy } from '../../domain/methodsPolicy.ts';
 import { parseInput, text } from '../../domain/validation.ts';
@@ -11,7 +10,7 @@ import { graphDateTime } from '../../methods/tap/index.ts';
 import { consumeChallenge, saveChallenge } from '../../store/challenges.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { deletePasskey, insertPasskey, lockUserPasskeys, passkeysOf, type StoredFido2Method } from '../../store/passkeys.ts';
-import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
+import { type MethodsContext, auditUserMethod, authorizeTarget, authorizedTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
 
 /** PK-1: where passkeys are bound. From configuration, checked on every ceremony. */
 export type RelyingParty = { rpId: string; rpName: string; origins: string[]; catalog: AuthenticatorCatalog };
@@ -59,8 +58,7 @@ const userHandle = (userId: string) => Buffer.from(userId.replace(/-/g, ''), 'he
  */
 export async function adminCreationOptions(ctx: MethodsContext, rp: RelyingParty, userRef: string, random: (n: number) => Uint8Array = randomBytes) {
   return ctx.db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, ctx.tenantId, userRef);
-    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    const target = await authorizedTarget(trx, ctx, userRef, 'write');
     const policy = await getMethodsPolicy(trx, ctx.tenantId);
     const scope = methodEnabledFor(policy, 'Fido2', target.groupIds);
     if (!scope.enabled) throw new ValidationError('user', 'MTH-2', `Passkeys can't be registered for this user: ${scope.why} (MTH-2).`);
@@ -127,7 +125,7 @@ const FAILURE_MESSAGES: Partial<Record<RegistrationFailure['reason'], string>> =
  */
 export async function registerPasskey(
   ctx: MethodsContext, rp: RelyingParty, userRef: string, body: z.output<typeof passkeyRegistrationBody>,
-  step: { activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Awaited<ReturnType<typeof loadTarget>>) => void },
+  step: { activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Target) => void },
 ) {
   const { db, tenantId, now } = ctx;
   const { activity } = step;
@@ -190,7 +188,7 @@ export async function adminRegisterPasskey(ctx: MethodsContext, rp: RelyingParty
   return registerPasskey(ctx, rp, userRef, body, {
     activity: 'Admin registered security info',
     flowIdFor: provisioningFlow,
-    authorize: (target) => authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write'),
+    authorize: (target) => authorizeTarget(ctx, target, 'write'),
   });
 }
 
@@ -205,8 +203,7 @@ export function passkeyUsability(m: StoredFido2Method, policy: MethodsPolicy, gr
 }
 
 export async function listPasskeys(ctx: MethodsContext, userRef: string) {
-  const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
-  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  const target = await authorizedTarget(ctx.db, ctx, userRef, 'read');
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   return (await passkeysOf(ctx.db, ctx.tenantId, target.user.id)).map((m) => toGraphPasskey(m, passkeyUsability(m, policy, target.groupIds)));
 }
@@ -218,15 +215,9 @@ export async function getPasskey(ctx: MethodsContext, userRef: string, id: strin
 }
 
 export async function adminDeletePasskey(ctx: MethodsContext, userRef: string, id: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, ctx.tenantId, userRef);
-    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-    const removed = /^[0-9a-fA-F-]{36}$/.test(id) ? await deletePasskey(trx, ctx.tenantId, target.user.id, id.toLowerCase()) : undefined;
-    if (!removed) throw new NotFoundError('fido2AuthenticationMethod', id);
-    await auditUserMethod(trx, ctx, target, {
-      activity: 'Admin deleted security info',
-      operationType: 'Delete',
-      details: { 'Method': 'Fido2', 'Method id': removed.id, 'AAGUID': removed.aaguid, 'Model': removed.model },
-    });
+  await deleteUserMethod(ctx, userRef, id, {
+    resource: 'fido2AuthenticationMethod',
+    remove: (trx, userId, methodId) => deletePasskey(trx, ctx.tenantId, userId, methodId),
+    details: (removed) => ({ 'Method': 'Fido2', 'Method id': removed.id, 'AAGUID': removed.aaguid, 'Model': removed.model }),
   });
 }

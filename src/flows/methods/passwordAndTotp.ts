@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorizeMethodAccess } from '../../domain/actors.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { hashPassword, passwordPolicyViolations } from '../../methods/password/index.ts';
 import { generateTotpSecret, totpUri } from '../../methods/totp/index.ts';
 import { addOathMethod, setPassword } from '../../store/passwordsAndOath.ts';
-import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
+import { type MethodsContext, auditUserMethod, authorizedTarget } from './context.ts';
 import { PASSWORD_METHOD_ID } from './methods.ts';
 
 const resetBody = z.strictObject({ newPassword: z.string().max(1024) });
@@ -23,8 +22,7 @@ export async function adminResetPassword(ctx: MethodsContext, userRef: string, m
   if (violation) throw new ValidationError('newPassword', violation.rule, violation.message);
   const hash = await hashPassword(body.newPassword);
   await ctx.db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, ctx.tenantId, userRef);
-    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    const target = await authorizedTarget(trx, ctx, userRef, 'write');
     await setPassword(trx, ctx.tenantId, target.user.id, hash, ctx.now);
     await auditUserMethod(trx, ctx, target, {
       activity: 'Reset password (by admin)',
@@ -41,8 +39,7 @@ export async function adminResetPassword(ctx: MethodsContext, userRef: string, m
  */
 export async function enrolSoftwareOath(ctx: MethodsContext, userRef: string, random: (n: number) => Uint8Array = randomBytes) {
   return ctx.db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, ctx.tenantId, userRef);
-    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+    const target = await authorizedTarget(trx, ctx, userRef, 'write');
     const secret = generateTotpSecret(random);
     const id = await addOathMethod(trx, ctx.tenantId, target.user.id, secret, ctx.now);
     await auditUserMethod(trx, ctx, target, {

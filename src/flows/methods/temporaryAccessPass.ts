@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorizeMethodAccess } from '../../domain/actors.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { methodEnabledFor, type TapConfiguration } from '../../domain/methodsPolicy.ts';
 import { parseInput } from '../../domain/validation.ts';
@@ -11,7 +10,7 @@ import type { Db } from '../../store/database.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { serverSecret } from '../../store/serverSecrets.ts';
 import { deletePass, passOf, replacePass, type StoredPass } from '../../store/temporaryAccessPasses.ts';
-import { type MethodsContext, auditUserMethod, loadTarget } from './context.ts';
+import { type MethodsContext, auditUserMethod, authorizeTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
 
 /** TAP-2: the create body. */
 export const tapCreateBody = z.strictObject({
@@ -26,7 +25,7 @@ export async function tapHashKey(db: Db): Promise<Uint8Array> {
   return Buffer.from(await serverSecret(db, 'tap-hash-key'), 'base64url');
 }
 
-async function tapContext(ctx: MethodsContext, target: Awaited<ReturnType<typeof loadTarget>>) {
+async function tapContext(ctx: MethodsContext, target: Target) {
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   const config = policy.authenticationMethodConfigurations.find((c) => c.id === 'TemporaryAccessPass') as TapConfiguration;
   const enabled = methodEnabledFor(policy, 'TemporaryAccessPass', target.groupIds).enabled;
@@ -60,11 +59,11 @@ export async function issueTemporaryAccessPass(ctx: MethodsContext, userRef: str
 
 /** The body of an issue, inside the caller's transaction (also used by `gatehouse init`). */
 export async function issueWithin(
-  ctx: MethodsContext, target: Awaited<ReturnType<typeof loadTarget>>, input: z.output<typeof tapCreateBody>, key: Uint8Array, random: (n: number) => Uint8Array,
+  ctx: MethodsContext, target: Target, input: z.output<typeof tapCreateBody>, key: Uint8Array, random: (n: number) => Uint8Array,
 ): Promise<GraphTemporaryAccessPassMethod> {
   const { db: trx, tenantId, now } = ctx;
   const { config, enabled } = await tapContext(ctx, target);
-  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
+  authorizeTarget(ctx, target, 'write');
   if (target.user.userType === 'Guest') {
     throw new ValidationError('userType', 'TAP-9', 'TAP-9: external guests cannot be issued a Temporary Access Pass.');
   }
@@ -105,7 +104,7 @@ async function auditRefusal(ctx: MethodsContext, userRef: string, activity: stri
 export async function listTemporaryAccessPasses(ctx: MethodsContext, userRef: string): Promise<GraphTemporaryAccessPassMethod[]> {
   const target = await loadTarget(ctx.db, ctx.tenantId, userRef);
   const { enabled } = await tapContext(ctx, target);
-  authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'read');
+  authorizeTarget(ctx, target, 'read');
   const pass = await passOf(ctx.db, ctx.tenantId, target.user.id);
   return pass ? [toGraph(pass, enabled, ctx.now)] : [];
 }
@@ -117,15 +116,9 @@ export async function getTemporaryAccessPass(ctx: MethodsContext, userRef: strin
 }
 
 export async function deleteTemporaryAccessPass(ctx: MethodsContext, userRef: string, id: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
-    const target = await loadTarget(trx, ctx.tenantId, userRef);
-    authorizeMethodAccess(ctx.actor, { id: target.user.id, isAdmin: target.isAdmin, userType: target.user.userType }, 'write');
-    const removed = /^[0-9a-fA-F-]{36}$/.test(id) ? await deletePass(trx, ctx.tenantId, target.user.id, id.toLowerCase()) : undefined;
-    if (!removed) throw new NotFoundError('temporaryAccessPassMethod', id);
-    await auditUserMethod(trx, ctx, target, {
-      activity: 'Admin deleted security info',
-      operationType: 'Delete',
-      details: { 'Method': 'TemporaryAccessPass', 'Method id': removed.id },
-    });
+  await deleteUserMethod(ctx, userRef, id, {
+    resource: 'temporaryAccessPassMethod',
+    remove: (trx, userId, methodId) => deletePass(trx, ctx.tenantId, userId, methodId),
+    details: (removed) => ({ 'Method': 'TemporaryAccessPass', 'Method id': removed.id }),
   });
 }
