@@ -113,24 +113,20 @@ export type MethodsPolicy = {
 };
 
 /** MTH-2: a new tenant starts passwordless: passkeys and TAP on for all users, password and TOTP off. */
-export function defaultConfigurations(): MethodConfiguration[] {
-  return [
-    parseMethodConfiguration({ id: 'Fido2', state: 'enabled' }),
-    parseMethodConfiguration({ id: 'TemporaryAccessPass', state: 'enabled' }),
-    parseMethodConfiguration({ id: 'Password', state: 'disabled' }),
-    parseMethodConfiguration({ id: 'SoftwareOath', state: 'disabled' }),
-  ];
-}
+const DEFAULT_CONFIGURATIONS: readonly MethodConfiguration[] = Object.freeze([
+  parseMethodConfiguration({ id: 'Fido2', state: 'enabled' }),
+  parseMethodConfiguration({ id: 'TemporaryAccessPass', state: 'enabled' }),
+  parseMethodConfiguration({ id: 'Password', state: 'disabled' }),
+  parseMethodConfiguration({ id: 'SoftwareOath', state: 'disabled' }),
+]);
 
 export const DEFAULT_CAMPAIGN = { state: 'default', snoozeDurationInDays: 1, enforceRegistrationAfterAllowedSnoozes: true, includeTargets: [{ id: 'all_users', targetType: 'group', targetedAuthenticationMethod: 'fido2' }], excludeTargets: [] };
 
-/** The stored document merged over the defaults: every implemented method always has a configuration. */
+/** The stored document over the defaults: every implemented method always has a configuration. */
 export function effectivePolicy(stored: { configurations?: unknown[]; registrationEnforcement?: unknown } | undefined, lastModified: Date | undefined): MethodsPolicy {
-  const configs = new Map<string, MethodConfiguration>(defaultConfigurations().map((c) => [c.id, c]));
-  for (const c of stored?.configurations ?? []) {
-    const parsed = parseMethodConfiguration(c);
-    configs.set(parsed.id, parsed);
-  }
+  // Stored configurations were validated whole when they were saved; reads (on every sign-in) don't re-parse them.
+  const configs = new Map<string, MethodConfiguration>(DEFAULT_CONFIGURATIONS.map((c) => [c.id, c]));
+  for (const c of (stored?.configurations ?? []) as MethodConfiguration[]) configs.set(c.id, c);
   return {
     id: 'authenticationMethodsPolicy',
     displayName: 'Authentication Methods Policy',
