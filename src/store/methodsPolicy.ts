@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { effectivePolicy, type MethodConfiguration, type MethodsPolicy } from '../domain/methodsPolicy.ts';
 import type { Db } from './database.ts';
+import { bumpPolicyVersion } from './policies.ts';
 
 export async function getMethodsPolicy(db: Db, tenantId: string): Promise<MethodsPolicy> {
   const r = await db.selectFrom('authentication_methods_policies').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
@@ -23,5 +24,6 @@ export async function saveMethodsPolicy(
   };
   await db.insertInto('authentication_methods_policies').values({ tenant_id: tenantId, document: JSON.stringify(document), last_modified: now })
     .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ document: JSON.stringify(document), last_modified: now })).execute();
+  await bumpPolicyVersion(db, tenantId);
   return { before, after: await getMethodsPolicy(db, tenantId) };
 }

@@ -221,6 +221,27 @@ export interface MigrationTable {
   applied_at: CreatedAt;
 }
 
+export interface PolicyDocumentTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  document: JSONColumnType<Record<string, unknown>>;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+export interface ConditionalAccessPolicyTable extends PolicyDocumentTable {
+  state: string;
+}
+export interface PlatformSettingsTable {
+  tenant_id: string;
+  document: JSONColumnType<Record<string, unknown>>;
+  modified_at: Timestamp;
+}
+export interface PolicyVersionTable {
+  tenant_id: string;
+  version: ColumnType<string, string | number | bigint, string | number | bigint>;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -244,6 +265,11 @@ export interface Database {
   sign_in_flows: SignInFlowTable;
   directory_audits: DirectoryAuditTable;
   sign_ins: SignInTable;
+  authentication_strengths: PolicyDocumentTable;
+  conditional_access_policies: ConditionalAccessPolicyTable;
+  named_locations: PolicyDocumentTable;
+  platform_settings: PlatformSettingsTable;
+  policy_versions: PolicyVersionTable;
 }
 
 export type { Generated };

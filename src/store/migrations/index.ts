@@ -1,5 +1,6 @@
 import { statements as directory } from './0001_directory.ts';
 import { statements as methods } from './0002_methods.ts';
+import { statements as policies } from './0003_policies.ts';
 
 /**
  * Versioned migrations, applied in order at start-up. Each is a string of SQL statements separated
@@ -9,4 +10,5 @@ import { statements as methods } from './0002_methods.ts';
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'directory', sql: directory },
   { version: 2, name: 'methods', sql: methods },
+  { version: 3, name: 'policies', sql: policies },
 ];
