@@ -149,10 +149,13 @@ export const policyInput = z.looseObject({
   templateId: z.string().max(100).nullish(),
 });
 
-function fail(issue: z.core.$ZodIssue, prefix: string): never {
+function fail(issue: z.core.$ZodIssue, prefix: string, raw: unknown): never {
   const path = (issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path).map(String).join('.');
   const field = prefix + path;
-  throw new ValidationError(field || 'request body', issue.code, issue.code === 'invalid_type' && issue.input === undefined
+  // zod 4 leaves `issue.input` unset unless asked, so look the value up: wrong-typed is not missing.
+  let value: unknown = raw;
+  for (const k of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k] : undefined;
+  throw new ValidationError(field || 'request body', issue.code, issue.code === 'invalid_type' && value === undefined
     ? `Property '${field}' is required.` : `Invalid value for '${field}': ${issue.message}`);
 }
 
@@ -164,7 +167,7 @@ function fail(issue: z.core.$ZodIssue, prefix: string): never {
 export function parsePolicy(raw: unknown, prefix = ''): { policy: Omit<CaPolicy, 'id' | 'createdDateTime' | 'modifiedDateTime'> & { id?: string }; findings: PolicyFinding[] } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError(prefix || 'request body', 'object', 'A Conditional Access policy must be a JSON object.');
   const r = policyInput.safeParse(raw);
-  if (!r.success) fail(r.error.issues[0]!, prefix);
+  if (!r.success) fail(r.error.issues[0]!, prefix, raw);
   const p = r.data;
   const findings: PolicyFinding[] = [];
   const f = (field: string, rule: string, reason: string) => findings.push({ field: prefix + field, rule, reason });

@@ -1,6 +1,6 @@
 /**
  * SIG-2: sign-in failure codes. Where Entra documents an equivalent, its AADSTS number is used;
- * the 9001xx codes are Gatehouse's own (docs/errors.md lists them all).
+ * the 9001xx-9004xx codes are Gatehouse's own (docs/errors.md lists them all).
  */
 export const SIGN_IN_ERRORS = {
   AccountDisabled: { code: 50057, text: 'User account is disabled.' },
@@ -20,5 +20,15 @@ export const SIGN_IN_ERRORS = {
   PasskeyDisabledByPolicy: { code: 900204, text: 'Sign-in blocked by the passkey (FIDO2) policy.' },
   ChallengeInvalid: { code: 900205, text: 'The WebAuthn challenge is unknown, used, expired or from another flow.' },
   FlowExpired: { code: 900301, text: 'The sign-in flow is unknown or has expired.' },
+  RegistrationRequired: { code: 50079, text: 'The user must register a security method before continuing.' },
+  BlockedByConditionalAccess: { code: 53003, text: 'Access has been blocked by Conditional Access policies.' },
+  BlockedFromRegistering: { code: 53010, text: 'Security information registration is blocked by policy.' },
+  SignInFrequency: { code: 70043, text: 'The session is older than the sign-in frequency allows; sign in again.' },
+  SessionRevoked: { code: 50173, text: 'The session was revoked; sign in again.' },
+  SecurityInfoMfaRequired: { code: 900401, text: 'Opening security info needs multifactor authentication in this session (PLT-1).' },
+  SecurityInfoNotFresh: { code: 900402, text: 'This security-info change needs a recent strong authentication (PLT-2).' },
+  ExistingMethodRequired: { code: 900403, text: 'Sign in with an existing phishing-resistant method before changing security info (PLT-3).' },
+  RegistrationNotPossibleInClient: { code: 900404, text: 'A required method would have to be registered, and this client cannot register one (PLT-4).' },
+  NoMethodSatisfiesRequirement: { code: 900405, text: 'None of the user\'s usable methods satisfies a requirement, and none can be registered here.' },
 } as const;
 export type SignInErrorName = keyof typeof SIGN_IN_ERRORS;
