@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { whatIf } from '../flows/policies/whatIf.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { GatehouseError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { deleteSoftwareOathMethod, listMethods } from '../flows/methods/methods.ts';
@@ -11,6 +12,11 @@ import { groupCreate, userCreate } from '../domain/graph.ts';
 import { parseCollectionQuery } from '../domain/odata.ts';
 import { parseInput } from '../domain/validation.ts';
 import { bootstrapIfEmpty, initTenant, type InitResult } from '../flows/init/flow.ts';
+import { importPolicies, readImportPaths } from '../flows/policies/import.ts';
+import { getConditionalAccessPolicy, listConditionalAccessPolicies } from '../flows/policies/conditionalAccess.ts';
+import { patchPlatformRulesPolicy, readPlatformRulesPolicy } from '../flows/policies/platformSettings.ts';
+import { listStrengths } from '../flows/policies/strengths.ts';
+import { formatImportReport } from '../domain/policyImport.ts';
 import { buildServer } from '../http/server.ts';
 import { rotateSigningKey } from '../oidc/keys.ts';
 import { addPassword, createApplication, grantPermissions } from '../store/applications.ts';
@@ -308,6 +314,98 @@ methods.command('add-totp').description('enrol an authenticator app (TOTP) for a
   .action(async (userRef: string, o: { tenant?: string; json?: boolean }) => {
     const r = await withDatabase('gatehouse methods add-totp', async (db) => enrolSoftwareOath({ db, tenantId: await resolveTenant(db, o.tenant), actor: operator, now: new Date() }, userRef));
     print(o, r, () => `Authenticator app enrolled (${r.id}). Secret (shown once): ${r.secretKey}\n  ${r.uri}\n  Note: sign-in with it needs the SoftwareOath method enabled (off in new tenants).`);
+  });
+
+const policies = program.command('policies').description('Conditional Access, strengths, named locations and the methods policy');
+policies.command('import').description('import exported Entra JSON (CA-4); files, or folders walked for *.json')
+  .argument('<paths...>', 'files or folders').option('--dry-run', 'report what would happen; write nothing')
+  .option('--force-lockout', 'store enabled policies even if they would lock out every Global Administrator (WIF-3)')
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (paths: string[], o: { dryRun?: boolean; forceLockout?: boolean; tenant?: string; json?: boolean }) => {
+    const documents = await readImportPaths(paths);
+    const r = await withDatabase('gatehouse policies import', async (db) => importPolicies(db, await resolveTenant(db, o.tenant), operator, documents, { dryRun: o.dryRun, forceLockout: o.forceLockout, now: new Date() }));
+    print(o, r, () => formatImportReport(r));
+  });
+policies.command('list').description('Conditional Access policies (CA-1), with why a policy can only stay disabled (CA-4)')
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse policies list', async (db) => listConditionalAccessPolicies(db, await resolveTenant(db, o.tenant)));
+    print(o, r, () => r.map((p) => `${p.id}  ${p.state.padEnd(34)}  ${p.displayName}${p.gatehouseFindings.length ? `  (${p.gatehouseFindings.length} finding${p.gatehouseFindings.length === 1 ? '' : 's'})` : ''}`).join('\n') || 'No Conditional Access policies.');
+  });
+policies.command('show').argument('<id>', 'policy id').description('one Conditional Access policy in Graph JSON, with its findings')
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (id: string, o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse policies show', async (db) => getConditionalAccessPolicy(db, await resolveTenant(db, o.tenant), id));
+    print(o, r, () => {
+      const { gatehouseFindings, ...policy } = r;
+      const findings = gatehouseFindings.map((f) => `  ${f.field} (${f.rule}): ${f.reason}`).join('\n');
+      return `${JSON.stringify(policy, null, 2)}\n${findings ? `Findings (the policy can only stay disabled):\n${findings}` : 'No findings.'}`;
+    });
+  });
+
+const strengths = program.command('strengths').description('authentication strengths (STR-1, STR-2)');
+strengths.command('list').option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse strengths list', async (db) => listStrengths(db, await resolveTenant(db, o.tenant)));
+    print(o, r, () => r.map((s) => `${s.id}  ${s.policyType.padEnd(7)}  ${s.displayName}: ${s.allowedCombinations.join(' | ')}`).join('\n'));
+  });
+
+const settings = program.command('settings').description("the tenant's platform-rule settings (PLT-1..PLT-4)");
+settings.command('platform').description('show the platform-rule settings, or change them with the options')
+  .addOption(new Option('--existing-method-step-up <mode>', 'PLT-3: a TAP-only session must first prove an existing phishing-resistant method').choices(['phishingResistant', 'off']))
+  .option('--force-lockout', 'save even if no Global Administrator could sign in to the admin console afterwards (WIF-3; audited)')
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { existingMethodStepUp?: string; forceLockout?: boolean; tenant?: string; json?: boolean }) => {
+    const r = await withDatabase('gatehouse settings platform', async (db) => {
+      const tenantId = await resolveTenant(db, o.tenant);
+      if (o.existingMethodStepUp === undefined) return readPlatformRulesPolicy(db, tenantId);
+      return patchPlatformRulesPolicy({ db, tenantId, actor: operator, now: new Date(), force: Boolean(o.forceLockout) }, { existingMethodStepUp: o.existingMethodStepUp });
+    });
+    print(o, r, () => Object.entries(r).filter(([k]) => k !== 'id').map(([k, v]) => `${k}: ${String(v)}`).join('\n'));
+  });
+
+program.command('whatif').description('What-If (WIF-1): decide a hypothetical sign-in with the engine and explain it')
+  .requiredOption('--user <id|upn>', 'the user signing in')
+  .option('--app <appId>', 'the application signed in to')
+  .addOption(new Option('--action <action>', 'a user action instead of an app').choices(['registerSecurityInformation', 'registerOrJoinDevices']))
+  .option('--context <cN>', 'an authentication context instead of an app (CA-7)')
+  .option('--performed <modes>', 'methods already performed, comma-separated modes (e.g. temporaryAccessPassMultiUse,fido2)')
+  .addOption(new Option('--platform <platform>').choices(['android', 'iOS', 'windows', 'windowsPhone', 'macOS', 'linux', 'unknown']))
+  .addOption(new Option('--client-app-type <type>').choices(['browser', 'mobileAppsAndDesktopClients', 'exchangeActiveSync', 'other']))
+  .option('--ip <address>', 'client address, for named locations')
+  .option('--device-code', 'the sign-in completes an OAuth device-code flow')
+  .option('--no-webauthn', 'the client cannot register or use passkeys')
+  .addOption(new Option('--operation <op>', 'security-info operation (PLT-2)').choices(['view', 'register', 'change', 'delete']))
+  .option('--tenant <id|name>').addOption(jsonOption())
+  .action(async (o: { user: string; app?: string; action?: string; context?: string; performed?: string; platform?: string; clientAppType?: string; ip?: string; deviceCode?: boolean; webauthn: boolean; operation?: string; tenant?: string; json?: boolean }) => {
+    const chosen = [o.app, o.action, o.context].filter(Boolean).length;
+    if (chosen !== 1) throw new ValidationError('--app', 'WIF-1', 'Name exactly one of --app, --action or --context.');
+    const body = {
+      signInIdentity: { '@odata.type': '#microsoft.graph.userSignIn', userId: o.user },
+      signInContext: o.app ? { '@odata.type': '#microsoft.graph.applicationContext', includeApplications: [o.app] }
+        : o.action ? { '@odata.type': '#microsoft.graph.userActionContext', userAction: o.action }
+          : { '@odata.type': '#microsoft.graph.authContext', authenticationContextValue: o.context },
+      signInConditions: {
+        ...(o.platform ? { devicePlatform: o.platform } : {}), ...(o.clientAppType ? { clientAppType: o.clientAppType } : {}),
+        ...(o.ip ? { ipAddress: o.ip } : {}), ...(o.deviceCode ? { authenticationFlow: { transferMethod: 'deviceCodeFlow' } } : {}),
+      },
+      gatehouse: {
+        performedMethods: (o.performed ?? '').split(',').map((m) => m.trim()).filter(Boolean).map((mode) => ({ mode })),
+        clientCapabilities: { webauthn: o.webauthn },
+        ...(o.operation ? { securityInfoOperation: o.operation } : {}),
+      },
+    };
+    const r = await withDatabase('gatehouse whatif', async (db) => whatIf(db, await resolveTenant(db, o.tenant), operator, body, new Date()));
+    print(o, r, () => {
+      const d = r.gatehouseDecision;
+      const lines = [`Outcome: ${d.outcome}${d.errorCode ? ` (${d.errorCode})` : ''}${d.failureReason ? `: ${d.failureReason}` : ''}`];
+      for (const q of d.requirements) lines.push(`  ${q.satisfied ? 'met ' : 'OPEN'}  ${q.description}${q.satisfied ? '' : `  -> ${q.candidates.length ? q.candidates.map((c) => c.displayName ?? c.type).join(' or ') : 'no method the user holds'}`}`);
+      lines.push('Conditional Access:');
+      for (const p of d.appliedConditionalAccessPolicies) lines.push(`  ${p.result.padEnd(20)} ${p.displayName}${p.firstUnmetCondition ? `  (${p.firstUnmetCondition.condition}: ${p.firstUnmetCondition.detail})` : ''}`);
+      lines.push('Platform rules:');
+      for (const pr of d.platformRules) lines.push(`  ${pr.result.padEnd(13)} ${pr.sentence}`);
+      return lines.join('\n');
+    });
   });
 
 async function main(argv: string[]): Promise<number> {

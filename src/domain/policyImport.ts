@@ -188,7 +188,7 @@ function one(file: string, x: unknown, index: number | undefined, context: strin
   }
   if (kind === 'unrecognised') {
     const keys = Object.keys(x).filter((k) => !k.includes('@odata.')).slice(0, 8);
-    return { ...base, kind, displayName, sourceId, value: x, problem: { field: index === undefined ? '(file)' : `value.${index}`, rule: 'import',
+    return { ...base, kind, displayName: displayName === '(no displayName)' ? file : displayName, sourceId, value: x, problem: { field: index === undefined ? '(file)' : `value.${index}`, rule: 'import',
       reason: `not a Conditional Access policy or template, authentication strength, named location, authentication methods policy or authentication context${keys.length ? ` (it has ${keys.join(', ')})` : ''}.` } };
   }
   return { ...base, kind, displayName, sourceId, value: x };

@@ -11,6 +11,9 @@ import { roleRoutes } from './graph/roles.ts';
 import { userRoutes } from './graph/users.ts';
 import { Metrics } from './metrics.ts';
 import { methodRoutes } from './graph/methods.ts';
+import { policyRoutes } from './graph/policies.ts';
+import { policyImportRoutes } from './graph/policyImport.ts';
+import { whatIfRoutes } from './graph/whatIf.ts';
 import { flowRoutes } from './flows.ts';
 import { loadAuthenticatorCatalog, type AuthenticatorCatalog } from '../methods/passkey/index.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
@@ -94,6 +97,9 @@ export async function buildServer(deps: ServerDeps) {
     roleRoutes(graph, db, urls);
     applicationRoutes(graph, db, urls);
     methodRoutes(graph, db, urls, rp);
+    policyRoutes(graph, db, urls);
+    policyImportRoutes(graph, db);
+    whatIfRoutes(graph, db, urls);
   }, { prefix: '/graph/v1.0' });
   flowRoutes(app, db, rp, metrics);
 

@@ -7,6 +7,8 @@ import { parseInput } from '../../domain/validation.ts';
 import { writeAudit } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
 import { getMethodsPolicy, saveMethodsPolicy } from '../../store/methodsPolicy.ts';
+import { lockPolicies } from '../../store/policies.ts';
+import { enforceLockoutGuard, lockoutAuditDetails, type LockoutCheck } from '../policies/conditionalAccess.ts';
 import { auditActor } from './context.ts';
 
 /** MTH-1: methods this server can't perform are reported so wherever they'd matter. */
@@ -43,7 +45,7 @@ const policyPatch = z.strictObject({
   authenticationMethodConfigurations: z.array(z.unknown()).max(50).optional(),
 });
 
-async function audited(db: Db, tenantId: string, actor: Actor, now: Date, before: MethodsPolicy, after: MethodsPolicy, changed: string[]) {
+async function audited(db: Db, tenantId: string, actor: Actor, now: Date, before: MethodsPolicy, after: MethodsPolicy, changed: string[], lockout: LockoutCheck) {
   await writeAudit(db, tenantId, {
     activityDisplayName: 'Authentication Methods Policy Update', category: 'Policy', operationType: 'Update', result: 'success',
     loggedByService: 'Authentication Methods', initiatedBy: auditActor(actor),
@@ -53,6 +55,7 @@ async function audited(db: Db, tenantId: string, actor: Actor, now: Date, before
       oldValue: before.authenticationMethodConfigurations.find((c) => c.id === id) ?? (id === 'registrationEnforcement' ? before.registrationEnforcement : null),
       newValue: after.authenticationMethodConfigurations.find((c) => c.id === id) ?? (id === 'registrationEnforcement' ? after.registrationEnforcement : null),
     })),
+    additionalDetails: lockoutAuditDetails(lockout),
   }, now);
 }
 
@@ -60,14 +63,19 @@ export async function readMethodsPolicy(db: Db, tenantId: string) {
   return policyView(await getMethodsPolicy(db, tenantId));
 }
 
-/** PATCH /policies/authenticationMethodsPolicy: configurations in the body replace the stored ones, each validated whole. */
-export async function patchMethodsPolicy(db: Db, tenantId: string, actor: Actor, raw: unknown, now: Date) {
+/**
+ * PATCH /policies/authenticationMethodsPolicy: configurations in the body replace the stored ones, each validated whole.
+ * WIF-3: refused (409) if it would lock every Global Administrator out, unless `force`.
+ */
+export async function patchMethodsPolicy(db: Db, tenantId: string, actor: Actor, raw: unknown, now: Date, force = false) {
   authorizePolicyWrite(actor);
   const body = parseInput(policyPatch, raw);
   const configurations = (body.authenticationMethodConfigurations ?? []).map((c, i) => parseMethodConfiguration(c, `authenticationMethodConfigurations.${i}.`));
   return db.transaction().execute(async (trx) => {
+    await lockPolicies(trx, tenantId);
     const { before, after } = await saveMethodsPolicy(trx, tenantId, { configurations, registrationEnforcement: body.registrationEnforcement ? { authenticationMethodsRegistrationCampaign: { ...(await getMethodsPolicy(trx, tenantId)).registrationEnforcement.authenticationMethodsRegistrationCampaign, ...body.registrationEnforcement.authenticationMethodsRegistrationCampaign } } : undefined }, now);
-    await audited(trx, tenantId, actor, now, before, after, [...configurations.map((c) => c.id), ...(body.registrationEnforcement ? ['registrationEnforcement'] : [])]);
+    const lockout = await enforceLockoutGuard(trx, tenantId, now, force);
+    await audited(trx, tenantId, actor, now, before, after, [...configurations.map((c) => c.id), ...(body.registrationEnforcement ? ['registrationEnforcement'] : [])], lockout);
     return policyView(after);
   });
 }
@@ -79,10 +87,11 @@ export async function readMethodConfiguration(db: Db, tenantId: string, id: stri
 }
 
 /** PATCH …/authenticationMethodConfigurations/{id}: merged over the current configuration, then validated whole (TAP-1 bounds etc.). */
-export async function patchMethodConfiguration(db: Db, tenantId: string, actor: Actor, id: string, raw: unknown, now: Date) {
+export async function patchMethodConfiguration(db: Db, tenantId: string, actor: Actor, id: string, raw: unknown, now: Date, force = false) {
   authorizePolicyWrite(actor);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError('request body', 'object', 'The request body must be a JSON object.');
   return db.transaction().execute(async (trx) => {
+    await lockPolicies(trx, tenantId);
     const current = (await getMethodsPolicy(trx, tenantId)).authenticationMethodConfigurations.find((x) => x.id.toLowerCase() === id.toLowerCase());
     const bodyId = (raw as { id?: unknown }).id;
     if (bodyId !== undefined && (typeof bodyId !== 'string' || bodyId.toLowerCase() !== id.toLowerCase())) {
@@ -90,7 +99,8 @@ export async function patchMethodConfiguration(db: Db, tenantId: string, actor: 
     }
     const merged = parseMethodConfiguration({ ...(current ?? { state: 'disabled' }), ...(raw as object), id: current?.id ?? id });
     const { before, after } = await saveMethodsPolicy(trx, tenantId, { configurations: [merged] }, now);
-    await audited(trx, tenantId, actor, now, before, after, [merged.id]);
+    const lockout = await enforceLockoutGuard(trx, tenantId, now, force);
+    await audited(trx, tenantId, actor, now, before, after, [merged.id], lockout);
     return withAvailability(merged);
   });
 }

@@ -64,7 +64,10 @@ export function authorizePolicyChange(actor: Actor, family: PolicyFamily): void 
   }
 }
 
-/** The database can't hold NUL characters or lone surrogates anywhere in a JSON document: refuse them naming the property. */
+/**
+ * The database can't hold NUL characters or lone surrogates anywhere in a JSON document, and a
+ * blank property name can't be named in an error: refuse them naming the property.
+ */
 export function assertStorable(value: unknown, path = '', depth = 0): void {
   const show = (p: string) => p.toWellFormed().replace(/\0/g, '\\0').slice(0, 200) || 'request body';
   const bad = (s: string) => s.includes('\0') || !s.isWellFormed();
@@ -77,6 +80,7 @@ export function assertStorable(value: unknown, path = '', depth = 0): void {
   for (const [k, v] of Object.entries(value)) {
     const p = path ? `${path}.${k}` : k;
     if (bad(k)) throw new ValidationError(show(p), 'text', `A property name under '${show(path)}' contains NUL characters or malformed Unicode.`);
+    if (k.trim() === '') throw new ValidationError(`${path ? `${show(path)}.` : ''}(empty property name)`, 'propertyName', 'A property with an empty or blank name is not supported.');
     assertStorable(v, p, depth + 1);
   }
 }
@@ -127,7 +131,7 @@ export async function auditPolicyChange(trx: Db, ctx: PolicyContext, e: {
     loggedByService: e.loggedByService ?? 'Conditional Access', initiatedBy: auditActor(ctx.actor, ctx.ipAddress),
     target: { id: e.target.id, displayName: e.target.displayName, type: 'Policy' },
     modifiedProperties: [
-      { displayName: e.property, oldValue: e.before ?? null, newValue: e.after ?? null },
+      { displayName: e.property, oldValue: e.before ?? undefined, newValue: e.after ?? undefined },
       ...(e.lockout.forced ? [{ displayName: 'ForcedPastLockoutGuard', oldValue: null, newValue: `WIF-3: ${e.lockout.reason}` }] : []),
     ],
     additionalDetails: lockout,

@@ -34,8 +34,8 @@ export async function referenceFindings(db: Db, tenantId: string, policy: Pick<C
     if (!isGuid(r.value)) {
       const placeholder = /^<.*>$/.test(r.value.trim());
       findings.push({ field: r.field, rule: 'CA-4', reason: placeholder
-        ? `invalid reference: '${r.value.slice(0, 80)}' is a template placeholder, not a ${noun} id.`
-        : `invalid reference: '${r.value.slice(0, 80)}' is not a ${noun} id (a GUID${r.kind === 'application' ? ", 'All', 'None' or 'MicrosoftAdminPortals'" : r.kind === 'user' ? ", 'All', 'None' or 'GuestsOrExternalUsers'" : r.kind === 'namedLocation' ? ", 'All' or 'AllTrusted'" : ''}).` });
+        ? `invalid reference: '${r.value.slice(0, 80)}' is a template placeholder, not ${/^[aeio]/.test(noun) ? 'an' : 'a'} ${noun} id.`
+        : `invalid reference: '${r.value.slice(0, 80)}' is not ${/^[aeio]/.test(noun) ? 'an' : 'a'} ${noun} id (a GUID${r.kind === 'application' ? ", 'All', 'None' or 'MicrosoftAdminPortals'" : r.kind === 'user' ? ", 'All', 'None' or 'GuestsOrExternalUsers'" : r.kind === 'namedLocation' ? ", 'All' or 'AllTrusted'" : ''}).` });
       continue;
     }
     const id = r.value.toLowerCase();

@@ -84,7 +84,11 @@ function checkConfigurations(configs: readonly CombinationConfiguration[], field
   });
 }
 
-const withoutIds = <T extends { id?: string }>(configs: readonly T[]) => configs.map(({ id: _id, ...c }) => c);
+/** Server-chosen ids; OData annotations (other than the type) aren't stored. */
+const withoutIds = <T extends { id?: string }>(configs: readonly T[]): T[] => configs.map(({ id: _id, ...c }) => withoutAnnotations(c) as T);
+function withoutAnnotations<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => k === '@odata.type' || !k.includes('@odata.'))) as T;
+}
 
 const AUDIT = { add: 'Add authentication strength policy', update: 'Update authentication strength policy', delete: 'Delete authentication strength policy' } as const;
 
@@ -207,8 +211,7 @@ const configurationBody = z.looseObject({
 
 /** One configuration validated against its strength; errors name the body's own fields. */
 function parseConfiguration(raw: Record<string, unknown>, strength: AuthenticationStrength, id: string): CombinationConfiguration {
-  const { '@odata.context': _ctx, ...body } = raw;
-  const parsed = parseInput(configurationBody, body);
+  const parsed = parseInput(configurationBody, withoutAnnotations(raw));
   try {
     return validateCombinationConfigurations([{ ...parsed, id }], strength.allowedCombinations, () => id)[0]!;
   } catch (err) {

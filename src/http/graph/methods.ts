@@ -8,6 +8,7 @@ import { deleteTemporaryAccessPass, getTemporaryAccessPass, issueTemporaryAccess
 import { NotFoundError } from '../../domain/errors.ts';
 import { adminResetPassword } from '../../flows/methods/passwordAndTotp.ts';
 import { noContent, requireScope, type GraphUrls } from './context.ts';
+import { forceLockoutOf } from './policies.ts';
 
 type UserParams = { Params: { id: string } };
 type MethodParams = { Params: { id: string; methodId: string } };
@@ -24,7 +25,7 @@ export function methodRoutes(app: FastifyInstance, db: Db, urls: GraphUrls, rp: 
     return { '@odata.context': `${urls.base}/graph/v1.0/$metadata#authenticationMethodsPolicy`, ...(await readMethodsPolicy(db, req.caller.tenantId)) };
   });
   app.patch(policyPath, async (req, reply) => {
-    await patchMethodsPolicy(db, req.caller.tenantId, req.caller, req.body, new Date());
+    await patchMethodsPolicy(db, req.caller.tenantId, req.caller, req.body, new Date(), forceLockoutOf(req));
     return noContent(reply);
   });
   app.get(`${policyPath}/authenticationMethodConfigurations`, async (req) => {
@@ -36,7 +37,7 @@ export function methodRoutes(app: FastifyInstance, db: Db, urls: GraphUrls, rp: 
     return one('policies/authenticationMethodsPolicy/authenticationMethodConfigurations', await readMethodConfiguration(db, req.caller.tenantId, req.params.cid));
   });
   app.patch<{ Params: { cid: string } }>(`${policyPath}/authenticationMethodConfigurations/:cid`, async (req, reply) => {
-    await patchMethodConfiguration(db, req.caller.tenantId, req.caller, req.params.cid, req.body, new Date());
+    await patchMethodConfiguration(db, req.caller.tenantId, req.caller, req.params.cid, req.body, new Date(), forceLockoutOf(req));
     return noContent(reply);
   });
 
