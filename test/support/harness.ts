@@ -46,12 +46,13 @@ export type Harness = {
   close(): Promise<void>;
 };
 
-export async function startHarness(opts: { tenant?: string; admin?: string } = {}): Promise<Harness> {
+/** `env` adds configuration variables (e.g. GATEHOUSE_BODY_LIMIT_BYTES) to the server's. */
+export async function startHarness(opts: { tenant?: string; admin?: string; env?: Record<string, string> } = {}): Promise<Harness> {
   const pgdb = onPostgres ? await freshPostgresDatabase() : undefined;
   const database = await openDatabase({ databaseUrl: pgdb?.url, dataDir: 'memory://', purpose: 'test', poolMax: 5 });
   await migrate(database.db);
   const port = await freePort();
-  const config: Config = { ...loadConfig({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}` }), dataDir: 'memory://', databaseUrl: pgdb?.url, logLevel: 'silent' };
+  const config: Config = { ...loadConfig({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`, ...opts.env }), dataDir: 'memory://', databaseUrl: pgdb?.url, logLevel: 'silent' };
   const { app } = await buildServer({ database, config, logger: false });
   await app.listen({ port, host: 'localhost' }); // WebAuthn RP ids can't be IP addresses
   const tenant = await initTenant(database.db, { tenant: opts.tenant ?? 'Contoso', admin: opts.admin ?? 'admin@contoso.test' }, config.publicBaseUrl, new Date());

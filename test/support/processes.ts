@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, freshPostgresDatabase, onPostgres } from './harness.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -53,4 +57,24 @@ export function serve(env: Record<string, string>, timeoutMs = 60_000): Promise<
       reject(Object.assign(new Error(`server exited with ${code}:\n${out}`), { exitCode: code, output: out }));
     });
   });
+}
+
+/**
+ * A throwaway place for CLI tests: a data directory (PGlite), or a fresh PostgreSQL database on
+ * the PostgreSQL tier, with the tenant "Contoso" and its admin from `gatehouse init`.
+ */
+export async function cliTenant(prefix: string): Promise<{ env: Record<string, string>; dir: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const env: Record<string, string> = { PORT: String(await freePort()), GATEHOUSE_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
+  const pg = onPostgres ? await freshPostgresDatabase() : undefined;
+  if (pg) env.DATABASE_URL = pg.url;
+  const init = await runCli(['init', '--tenant', 'Contoso', '--admin', 'admin@contoso.test', '--json'], env);
+  if (init.code !== 0) throw new Error(`gatehouse init failed: ${init.stderr}`);
+  return {
+    env, dir,
+    close: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await pg?.drop();
+    },
+  };
 }

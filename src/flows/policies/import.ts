@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import type { z } from 'zod';
 import type { Actor } from '../../domain/actors.ts';
 import {
-  MAX_CA_POLICIES, namedLocationInput, parseCidr, parsePolicy, stripAnnotations, type CaGrantControls, type CaPolicy, type IpRange, type NamedLocation, type PolicyFinding,
+  MAX_CA_POLICIES, parsePolicy, stripAnnotations, type CaGrantControls, type CaPolicy, type NamedLocation, type PolicyFinding,
 } from '../../domain/conditionalAccess.ts';
 import { permits, ROLE_TEMPLATES } from '../../domain/directory.ts';
 import { ForbiddenError, ValidationError } from '../../domain/errors.ts';
@@ -13,10 +12,7 @@ import {
   candidatesOf, normaliseEnumCase, rewriteReferences, summarise, TEMPLATE_POLICY_STATE,
   type ImportCandidate, type ImportDocument, type ImportReport, type ImportReportItem,
 } from '../../domain/policyImport.ts';
-import {
-  BUILT_IN_STRENGTHS, canonicalCombination, MAX_CUSTOM_STRENGTHS, MFA_STRENGTH_ID, strengthCreate, validateCombinationConfigurations, validateCombinations,
-  type AuthenticationStrength, type CombinationConfiguration,
-} from '../../domain/strengths.ts';
+import { BUILT_IN_STRENGTHS, MAX_CUSTOM_STRENGTHS, type AuthenticationStrength } from '../../domain/strengths.ts';
 import { isGuid } from '../../domain/validation.ts';
 import type { PolicySnapshot } from '../../engine/types.ts';
 import { writeAudit, type AuditEntry } from '../../store/audit.ts';
@@ -30,6 +26,8 @@ import { auditActor } from '../methods/context.ts';
 import { assertDisplayName, assertStorable, authorizePolicyChange } from './conditionalAccess.ts';
 import { guardAgainstLockout } from './guard.ts';
 import { referenceFindings } from './references.ts';
+import { namedLocationDocument } from './namedLocations.ts';
+import { customStrengthDocument } from './strengths.ts';
 
 /**
  * CA-4 bulk import of exported Entra JSON (see docs/admin-guide.md, "Importing policies from
@@ -164,14 +162,6 @@ type Outcome = Omit<ImportReportItem, 'file' | 'kind' | 'displayName' | 'sourceI
 
 const findingOf = (err: ValidationError): PolicyFinding => ({ field: err.target?.field ?? '(object)', rule: err.target?.rule ?? 'invalid', reason: err.message });
 
-function zodFinding(issue: z.core.$ZodIssue, raw: unknown): PolicyFinding {
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-  const field = path.map(String).join('.') || '(object)';
-  let value: unknown = raw;
-  for (const k of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k] : undefined;
-  return { field, rule: issue.code, reason: issue.code === 'invalid_type' && value === undefined ? `Property '${field}' is required.` : `Invalid value for '${field}': ${issue.message}` };
-}
-
 /** Keep the exported id when it is a GUID nobody uses yet (in the tenant or earlier in this import); otherwise a new one. */
 async function chooseId(r: Run, sourceId: string | null, taken: (id: string) => Promise<boolean>, noun: string): Promise<{ id: string; note?: string }> {
   const exported = sourceId && isGuid(sourceId) ? sourceId.toLowerCase() : undefined;
@@ -198,28 +188,8 @@ function importAudit(r: Run, c: ImportCandidate, e: Pick<AuditEntry, 'activityDi
 }
 
 async function importNamedLocation(r: Run, c: ImportCandidate): Promise<Outcome> {
-  const parsed = namedLocationInput.safeParse(c.value);
-  if (!parsed.success) return { status: 'invalid', findings: [zodFinding(parsed.error.issues[0]!, c.value)] };
-  const p = parsed.data;
-  assertDisplayName(p.displayName);
   const at = r.now.toISOString();
-  let document: NamedLocation extends infer L ? (L extends NamedLocation ? Omit<L, 'id'> : never) : never;
-  if (p['@odata.type'] === '#microsoft.graph.ipNamedLocation') {
-    const ipRanges = p.ipRanges.map((x, i): IpRange => {
-      const version = parseCidr(x.cidrAddress)!.v;
-      const type = version === 4 ? '#microsoft.graph.iPv4CidrRange' : '#microsoft.graph.iPv6CidrRange';
-      if (x['@odata.type'] !== undefined && x['@odata.type'] !== type) {
-        throw new ValidationError(`ipRanges.${i}.@odata.type`, 'CA-2', `'${x.cidrAddress}' is an IPv${version} range, so its type is '${type}'.`);
-      }
-      return { '@odata.type': type, cidrAddress: x.cidrAddress };
-    });
-    document = { '@odata.type': p['@odata.type'], displayName: p.displayName, isTrusted: p.isTrusted, ipRanges, createdDateTime: at, modifiedDateTime: at };
-  } else {
-    document = {
-      '@odata.type': p['@odata.type'], displayName: p.displayName, countriesAndRegions: p.countriesAndRegions.map((x) => x.toUpperCase()),
-      includeUnknownCountriesAndRegions: p.includeUnknownCountriesAndRegions, countryLookupMethod: p.countryLookupMethod, createdDateTime: at, modifiedDateTime: at,
-    };
-  }
+  const document = { ...namedLocationDocument(c.value), createdDateTime: at, modifiedDateTime: at };
   const { id, note } = await chooseId(r, c.sourceId, async (x) => (await findNamedLocation(r.db, r.tenantId, x)) !== undefined, 'named location');
   const location = { ...document, id } as NamedLocation;
   await saveNamedLocation(r.db, r.tenantId, location);
@@ -234,29 +204,8 @@ async function importNamedLocation(r: Run, c: ImportCandidate): Promise<Outcome>
   return { status: 'stored', id, message: [note, country].filter(Boolean).join('; ') || undefined };
 }
 
-/** As the strengths API computes it: `mfa` when every combination is one the Multifactor authentication strength allows. */
-const MFA_COMBINATIONS = new Set(BUILT_IN_STRENGTHS.find((s) => s.id === MFA_STRENGTH_ID)!.allowedCombinations.map(canonicalCombination));
-const CONFIGURATION_TYPES = ['#microsoft.graph.fido2CombinationConfiguration', '#microsoft.graph.x509CertificateCombinationConfiguration'];
-
 async function importStrength(r: Run, c: ImportCandidate, room: { left: number }): Promise<Outcome> {
-  const parsed = strengthCreate.safeParse(c.value);
-  if (!parsed.success) return { status: 'invalid', findings: [zodFinding(parsed.error.issues[0]!, c.value)] };
-  const p = parsed.data;
-  assertDisplayName(p.displayName);
-  const allowedCombinations = validateCombinations(p.allowedCombinations);
-  // Configuration ids are the server's, as in the strengths API; annotations other than the type aren't kept.
-  const configs = (p.combinationConfigurations ?? []).map(({ id: _id, ...x }) => Object.fromEntries(Object.entries(x).filter(([k]) => k === '@odata.type' || !k.includes('@odata.'))) as typeof x);
-  const combinationConfigurations: CombinationConfiguration[] = validateCombinationConfigurations(configs, allowedCombinations, () => randomUUID());
-  const seen = new Set<string>();
-  combinationConfigurations.forEach((x, i) => {
-    if (!CONFIGURATION_TYPES.includes(x['@odata.type'])) {
-      throw new ValidationError(`combinationConfigurations.${i}.@odata.type`, 'STR-2', `STR-2: '${String(x['@odata.type']).slice(0, 100)}' is not a combination configuration type (${CONFIGURATION_TYPES.join(', ')}).`);
-    }
-    for (const a of x.appliesToCombinations) {
-      if (seen.has(`${x['@odata.type']} ${a}`)) throw new ValidationError(`combinationConfigurations.${i}.appliesToCombinations`, 'STR-2', `STR-2: the combination '${a}' has more than one ${x['@odata.type'].replace('#microsoft.graph.', '')}.`);
-      seen.add(`${x['@odata.type']} ${a}`);
-    }
-  });
+  const p = customStrengthDocument(c.value, r.now);
   const clash = (await allStrengths(r.db, r.tenantId)).find((s) => s.displayName.trim().toLowerCase() === p.displayName.trim().toLowerCase());
   if (clash) {
     return { status: 'notStored', findings: [{ field: 'displayName', rule: 'STR-2', reason: `STR-2: an authentication strength named '${clash.displayName}' already exists (${clash.id}); strength names are unique in a tenant.` }] };
@@ -269,12 +218,7 @@ async function importStrength(r: Run, c: ImportCandidate, room: { left: number }
     ? { id: randomUUID(), note: `the exported id is the built-in '${builtIn.displayName}' strength's id; stored with a new id, and policies naming that id keep meaning the built-in` }
     : await chooseId(r, c.sourceId, async (x) => (await findStrength(r.db, r.tenantId, x)) !== undefined, 'strength');
   r.usedIds.add(id);
-  const at = r.now.toISOString();
-  const strength: AuthenticationStrength = {
-    id, displayName: p.displayName, description: p.description ?? null, policyType: 'custom',
-    requirementsSatisfied: allowedCombinations.every((x) => MFA_COMBINATIONS.has(canonicalCombination(x))) ? 'mfa' : 'none',
-    allowedCombinations, combinationConfigurations, createdDateTime: at, modifiedDateTime: at,
-  };
+  const strength: AuthenticationStrength = { id, ...p };
   await saveStrength(r.db, r.tenantId, strength);
   room.left -= 1;
   await importAudit(r, c, {

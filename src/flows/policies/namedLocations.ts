@@ -14,10 +14,10 @@ import {
  * guard, since moving an address range can lock administrators out as surely as a policy can.
  */
 
-type LocationDocument = NamedLocation extends infer L ? (L extends NamedLocation ? Omit<L, 'id' | 'createdDateTime' | 'modifiedDateTime'> : never) : never;
+export type LocationDocument = NamedLocation extends infer L ? (L extends NamedLocation ? Omit<L, 'id' | 'createdDateTime' | 'modifiedDateTime'> : never) : never;
 
 /** Validate a location and keep only Graph's properties; each range's type follows its address. */
-function parseLocation(raw: Record<string, unknown>): LocationDocument {
+export function namedLocationDocument(raw: Record<string, unknown>): LocationDocument {
   const l = parseInput(namedLocationInput, raw);
   assertDisplayName(l.displayName);
   if (l['@odata.type'] === '#microsoft.graph.ipNamedLocation') {
@@ -51,7 +51,7 @@ const AUDIT = { add: 'Add named location', update: 'Update named location', dele
 
 export async function createNamedLocation(ctx: PolicyContext, raw: unknown): Promise<NamedLocation> {
   authorizePolicyChange(ctx.actor, 'conditionalAccess');
-  const doc = parseLocation(requireObject(raw, 'an ipNamedLocation or countryNamedLocation'));
+  const doc = namedLocationDocument(requireObject(raw, 'an ipNamedLocation or countryNamedLocation'));
   return ctx.db.transaction().execute(async (trx) => {
     await lockPolicies(trx, ctx.tenantId);
     const at = ctx.now.toISOString();
@@ -78,7 +78,7 @@ export async function updateNamedLocation(ctx: PolicyContext, id: string, raw: u
     }
     const { id: _id, createdDateTime, modifiedDateTime: _m, ...stored } = current;
     const { createdDateTime: _c2, modifiedDateTime: _m2, ...changes } = body;
-    const location = { ...parseLocation({ ...stored, ...changes }), id: current.id, createdDateTime, modifiedDateTime: ctx.now.toISOString() } as NamedLocation;
+    const location = { ...namedLocationDocument({ ...stored, ...changes }), id: current.id, createdDateTime, modifiedDateTime: ctx.now.toISOString() } as NamedLocation;
     await saveNamedLocation(trx, ctx.tenantId, location);
     const lockout = await enforceLockoutGuard(trx, ctx.tenantId, ctx.now, ctx.force);
     await auditPolicyChange(trx, ctx, { activity: AUDIT.update, operationType: 'Update', target: { id: location.id, displayName: location.displayName }, property: 'NamedLocation', before: current, after: location, lockout });

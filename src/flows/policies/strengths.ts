@@ -102,26 +102,36 @@ async function commit(trx: Db, ctx: PolicyContext, before: AuthenticationStrengt
   });
 }
 
-/** POST /policies/authenticationStrengthPolicies: a custom strength (STR-2). */
-export async function createStrength(ctx: PolicyContext, raw: unknown): Promise<StrengthView> {
-  authorizePolicyChange(ctx.actor, 'authenticationStrength');
+/**
+ * A custom strength's document from a request or an export (STR-2), validated whole: its name,
+ * its combinations in Entra's spelling, its configurations with server-chosen ids, and
+ * `requirementsSatisfied` as Graph computes it. Throws ValidationError naming the field.
+ */
+export function customStrengthDocument(raw: unknown, now: Date): Omit<AuthenticationStrength, 'id'> {
   const body = parseInput(strengthCreate, requireObject(raw, 'an authenticationStrengthPolicy'));
   assertDisplayName(body.displayName);
   const allowedCombinations = validateCombinations(body.allowedCombinations);
   const combinationConfigurations = validateCombinationConfigurations(withoutIds(body.combinationConfigurations ?? []), allowedCombinations, randomUUID);
   checkConfigurations(combinationConfigurations);
+  const at = now.toISOString();
+  return {
+    displayName: body.displayName, description: body.description ?? null, policyType: 'custom',
+    requirementsSatisfied: requirementsOf(allowedCombinations), allowedCombinations, combinationConfigurations, createdDateTime: at, modifiedDateTime: at,
+  };
+}
+
+/** POST /policies/authenticationStrengthPolicies: a custom strength (STR-2). */
+export async function createStrength(ctx: PolicyContext, raw: unknown): Promise<StrengthView> {
+  authorizePolicyChange(ctx.actor, 'authenticationStrength');
+  const document = customStrengthDocument(raw, ctx.now);
   return ctx.db.transaction().execute(async (trx) => {
     await lockPolicies(trx, ctx.tenantId);
     const custom = await customStrengths(trx, ctx.tenantId);
     if (custom.length >= MAX_CUSTOM_STRENGTHS) {
       throw new ConflictError(`STR-2: a tenant has at most ${MAX_CUSTOM_STRENGTHS} custom authentication strengths and this one has ${custom.length}. Delete one first.`, { gatehouseRule: 'STR-2', limit: MAX_CUSTOM_STRENGTHS });
     }
-    await assertUniqueName(trx, ctx.tenantId, body.displayName);
-    const at = ctx.now.toISOString();
-    const strength: AuthenticationStrength = {
-      id: randomUUID(), displayName: body.displayName, description: body.description ?? null, policyType: 'custom',
-      requirementsSatisfied: requirementsOf(allowedCombinations), allowedCombinations, combinationConfigurations, createdDateTime: at, modifiedDateTime: at,
-    };
+    await assertUniqueName(trx, ctx.tenantId, document.displayName);
+    const strength: AuthenticationStrength = { id: randomUUID(), ...document };
     await commit(trx, ctx, null, strength, 'add');
     return strengthView(strength);
   });

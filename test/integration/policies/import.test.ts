@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig, type Config } from '../../../src/config.ts';
 import { MAX_CA_POLICIES } from '../../../src/domain/conditionalAccess.ts';
-import { initTenant, type InitResult } from '../../../src/flows/init/flow.ts';
-import { buildServer } from '../../../src/http/server.ts';
 import { addPassword, createApplication, grantPermissions } from '../../../src/store/applications.ts';
-import { migrate, openDatabase, type Db, type OpenDatabase } from '../../../src/store/database.ts';
-import { clientCredentialsToken, freePort, freshPostgresDatabase, onPostgres, startHarness, type Harness } from '../../support/harness.ts';
-import { runCli } from '../../support/processes.ts';
+import type { Db } from '../../../src/store/database.ts';
+import { clientCredentialsToken, startHarness, type Harness } from '../../support/harness.ts';
+import { cliTenant, runCli } from '../../support/processes.ts';
 
 /**
  * CA-4 bulk import of exported Entra JSON, over the whole Conditional Access corpus
@@ -40,35 +36,10 @@ async function rowCounts(db: Db, tenantId: string): Promise<Record<string, numbe
   return out;
 }
 
-/**
- * Like startHarness, but with a body limit that takes the whole corpus in one request (about
- * 0.4 MB; the default GATEHOUSE_BODY_LIMIT_BYTES is 256 KiB, see the 413 test below).
- */
-async function startLargeBodyServer(): Promise<{ database: OpenDatabase; tenant: InitResult; post(body: unknown): Promise<{ status: number; body: any }>; close(): Promise<void> }> {
-  const pgdb = onPostgres ? await freshPostgresDatabase() : undefined;
-  const database = await openDatabase({ databaseUrl: pgdb?.url, dataDir: 'memory://', purpose: 'test', poolMax: 5 });
-  await migrate(database.db);
-  const port = await freePort();
-  const config: Config = {
-    ...loadConfig({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`, GATEHOUSE_BODY_LIMIT_BYTES: String(4 * 1024 * 1024) }),
-    dataDir: 'memory://', databaseUrl: pgdb?.url, logLevel: 'silent',
-  };
-  const { app } = await buildServer({ database, config, logger: false });
-  await app.listen({ port, host: 'localhost' });
-  const tenant = await initTenant(database.db, { tenant: 'Fabrikam', admin: 'admin@fabrikam.test' }, config.publicBaseUrl, new Date());
-  const token = await clientCredentialsToken(tenant.tokenEndpoint, tenant.automation.clientId, tenant.automation.clientSecret);
-  return {
-    database, tenant,
-    async post(body) {
-      const res = await fetch(`${config.publicBaseUrl}/graph/v1.0/policies/gatehouseImport`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: res.status, body: await res.json() };
-    },
-    async close() {
-      await app.close();
-      await database.close();
-      await pgdb?.drop();
-    },
-  };
+/** The whole corpus is about 0.4 MB; the default GATEHOUSE_BODY_LIMIT_BYTES is 256 KiB (see the 413 test below). */
+async function startLargeBodyServer() {
+  const h = await startHarness({ tenant: 'Fabrikam', admin: 'admin@fabrikam.test', env: { GATEHOUSE_BODY_LIMIT_BYTES: String(4 * 1024 * 1024) } });
+  return { database: h.database, tenant: h.tenant, post: (body: unknown) => h.call('POST', '/graph/v1.0/policies/gatehouseImport', { body }), close: () => h.close() };
 }
 
 /** Placeholder values (`<AdministratorGroup>`) in a template's conditions, with their dotted paths. */
@@ -365,18 +336,10 @@ describe('policy import: WIF-3, permissions, input errors', () => {
 describe('gatehouse policies import (CLI)', () => {
   let env: Record<string, string>;
   let dir: string;
-  let drop: (() => Promise<void>) | undefined;
+  let close: () => Promise<void>;
   let exports: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-import-'));
-    env = { PORT: String(await freePort()), GATEHOUSE_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
-    if (onPostgres) {
-      const pg = await freshPostgresDatabase();
-      env.DATABASE_URL = pg.url;
-      drop = pg.drop;
-    }
-    const init = await runCli(['init', '--tenant', 'Contoso', '--admin', 'admin@contoso.test', '--json'], env);
-    assert.equal(init.code, 0, init.stderr);
+    ({ env, dir, close } = await cliTenant('gatehouse-cli-import-'));
     // A folder as an export tool leaves it: the j0eyv policies and named locations (one policy
     // back in its upstream UTF-16LE-with-BOM encoding), a broken file, and files to skip.
     exports = join(dir, 'exports');
@@ -395,8 +358,7 @@ describe('gatehouse policies import (CLI)', () => {
     writeFileSync(join(exports, 'README.md'), '# not JSON');
   });
   after(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await drop?.();
+    await close();
   });
 
   test('on a folder: prints the counts and a line per item; --dry-run writes nothing; --json parses', async () => {

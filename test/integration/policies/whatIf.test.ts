@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FIRST_PARTY_APPS } from '../../../src/domain/directory.ts';
 import { evaluateSignIn } from '../../../src/engine/evaluateSignIn.ts';
 import { whatIfInput, whatIfRequest } from '../../../src/flows/policies/whatIf.ts';
-import { freePort, freshPostgresDatabase, onPostgres, startHarness, type Harness } from '../../support/harness.ts';
-import { runCli } from '../../support/processes.ts';
+import { startHarness, type Harness } from '../../support/harness.ts';
+import { cliTenant, runCli } from '../../support/processes.ts';
 import { createSoftAuthenticator } from '../../support/softAuthenticator.ts';
 
 const DEVICE_REGISTRATION = FIRST_PARTY_APPS.find((a) => a.key === 'deviceRegistration')!.appId;
@@ -128,22 +125,9 @@ describe('What-If: POST /identity/conditionalAccess/evaluate and gatehouse whati
 
 describe('gatehouse whatif for the local operator', () => {
   let env: Record<string, string>;
-  let dir: string;
-  let drop: (() => Promise<void>) | undefined;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-whatif-'));
-    env = { PORT: String(await freePort()), GATEHOUSE_DATA_DIR: join(dir, 'data'), DATABASE_URL: '' };
-    if (onPostgres) {
-      const pg = await freshPostgresDatabase();
-      env.DATABASE_URL = pg.url;
-      drop = pg.drop;
-    }
-    assert.equal((await runCli(['init', '--tenant', 'Contoso', '--admin', 'admin@contoso.test', '--json'], env)).code, 0);
-  });
-  after(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await drop?.();
-  });
+  let close: () => Promise<void>;
+  before(async () => { ({ env, close } = await cliTenant('gatehouse-cli-whatif-')); });
+  after(async () => { await close(); });
 
   test('prints the decision with each policy and platform rule; --json parses; a bad combination of options is a clear error', async () => {
     const text = await runCli(['whatif', '--user', 'admin@contoso.test', '--action', 'registerSecurityInformation', '--performed', 'temporaryAccessPassOneTime'], env);
