@@ -15,6 +15,10 @@ export type CompiledStrength = {
 
 export type CompiledPolicy = {
   policy: CaPolicy;
+  /** `policy.id`, `displayName` and `state`, copied: policies parsed from different JSON have different shapes, these reads stay monomorphic. */
+  id: string;
+  displayName: string;
+  state: CaPolicy['state'];
   users: {
     all: boolean; none: boolean; includeUsers: ReadonlySet<string>; excludeUsers: ReadonlySet<string>;
     includeGroups: readonly string[]; excludeGroups: readonly string[]; includeRoles: readonly string[]; excludeRoles: readonly string[];
@@ -87,6 +91,9 @@ function compilePolicy(p: CaPolicy): CompiledPolicy {
   if (p.sessionControls?.persistentBrowser?.isEnabled) sessionControlNames.push('PersistentBrowserSessionMode');
   return {
     policy: p,
+    id: p.id,
+    displayName: p.displayName,
+    state: p.state,
     users: {
       all: u.includeUsers.includes('All'),
       none: u.includeUsers.includes('None'),

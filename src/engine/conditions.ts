@@ -14,6 +14,8 @@ export type ConditionFacts = {
   platform: string;
   ip: { v: 4 | 6; n: bigint } | undefined;
   contexts: readonly string[];
+  /** Per decision: whether the address is in a location reference (All, AllTrusted, a named location id). */
+  locationHits: Map<string, boolean>;
 };
 
 export function conditionFacts(user: SignInUser, request: SignInRequest): ConditionFacts {
@@ -28,6 +30,7 @@ export function conditionFacts(user: SignInUser, request: SignInRequest): Condit
     platform: request.platform ?? 'unknown',
     ip: request.ipAddress ? parseIp(request.ipAddress) : undefined,
     contexts: request.authenticationContexts ?? [],
+    locationHits: new Map(),
   };
 }
 
@@ -35,23 +38,56 @@ export function conditionFacts(user: SignInUser, request: SignInRequest): Condit
 export type ConditionCheck = { condition: ConditionName; satisfied: boolean; detail: () => string };
 export type ConditionsResult = { applies: boolean; checks: ConditionCheck[]; firstUnmet: ConditionCheck | undefined };
 
-const firstIn = (list: readonly string[], set: ReadonlySet<string>) => list.find((x) => set.has(x));
+/** The first of `list` in `set` (a plain loop: it runs four times per policy per decision). */
+function firstIn(list: readonly string[], set: ReadonlySet<string>): string | undefined {
+  for (let i = 0; i < list.length; i++) if (set.has(list[i]!)) return list[i];
+  return undefined;
+}
+
+function excludedBy(u: CompiledPolicy['users'], f: ConditionFacts): string | undefined {
+  if (u.excludeUsers.size !== 0 && u.excludeUsers.has(f.userId)) return 'the user is excluded by id';
+  const group = firstIn(u.excludeGroups, f.groupIds);
+  if (group) return `the user is in excluded group ${group}`;
+  const role = firstIn(u.excludeRoles, f.roleIds);
+  if (role) return `the user holds excluded role ${role}`;
+  return u.excludeGuests && f.isGuest ? 'guests are excluded' : undefined;
+}
+
+function includedBy(u: CompiledPolicy['users'], f: ConditionFacts): string | undefined {
+  if (u.none) return undefined;
+  if (u.all) return 'all users are included';
+  if (u.includeUsers.size !== 0 && u.includeUsers.has(f.userId)) return 'the user is included by id';
+  const group = firstIn(u.includeGroups, f.groupIds);
+  if (group) return `the user is in included group ${group}`;
+  const role = firstIn(u.includeRoles, f.roleIds);
+  if (role) return `the user holds included role ${role}`;
+  return u.includeGuests && f.isGuest ? 'guests are included' : undefined;
+}
+
+// Details that don't depend on the sign-in: one function each, not a new closure per policy per decision.
+const NO_USERS = () => "the policy includes no users ('None')";
+const NOT_INCLUDED = () => 'the user is not in any included user, group or role';
+const NO_APPLICATION = () => 'the sign-in names no application';
+const ALL_RESOURCES = () => 'all resources are included';
+
+const notAppliedSentence = (condition: ConditionName, detail: string) => `Not applied: ${condition} condition not satisfied (${detail}).`;
+/** The sentences for the constant details above, built once (most policies of a large tenant don't apply for the same reason). */
+const CONSTANT_NOT_APPLIED = new Map<() => string, string>(
+  ([[NO_USERS, 'users'], [NOT_INCLUDED, 'users'], [NO_APPLICATION, 'application']] as const).map(([detail, condition]) => [detail, notAppliedSentence(condition, detail())]),
+);
+
+/** WIF-1: why a policy did not apply, from its first unmet condition and that condition's detail. */
+export function notAppliedExplanation(unmet: ConditionCheck, detail: string): string {
+  return CONSTANT_NOT_APPLIED.get(unmet.detail) ?? notAppliedSentence(unmet.condition, detail);
+}
 
 /** CA-2, CA-5: users, with exclusions beating inclusions. */
 function usersCheck(p: CompiledPolicy, f: ConditionFacts): ConditionCheck {
   const u = p.users;
-  const excludedBy = u.excludeUsers.has(f.userId) ? 'the user is excluded by id'
-    : firstIn(u.excludeGroups, f.groupIds) ? `the user is in excluded group ${firstIn(u.excludeGroups, f.groupIds)}`
-      : firstIn(u.excludeRoles, f.roleIds) ? `the user holds excluded role ${firstIn(u.excludeRoles, f.roleIds)}`
-        : u.excludeGuests && f.isGuest ? 'guests are excluded' : undefined;
-  if (excludedBy) return { condition: 'users', satisfied: false, detail: () => `${excludedBy} (exclusion beats inclusion, CA-5)` };
-  const includedBy = u.none ? undefined
-    : u.all ? 'all users are included'
-      : u.includeUsers.has(f.userId) ? 'the user is included by id'
-        : firstIn(u.includeGroups, f.groupIds) ? `the user is in included group ${firstIn(u.includeGroups, f.groupIds)}`
-          : firstIn(u.includeRoles, f.roleIds) ? `the user holds included role ${firstIn(u.includeRoles, f.roleIds)}`
-            : u.includeGuests && f.isGuest ? 'guests are included' : undefined;
-  return includedBy ? { condition: 'users', satisfied: true, detail: () => includedBy } : { condition: 'users', satisfied: false, detail: () => u.none ? "the policy includes no users ('None')" : 'the user is not in any included user, group or role' };
+  const excluded = excludedBy(u, f);
+  if (excluded) return { condition: 'users', satisfied: false, detail: () => `${excluded} (exclusion beats inclusion, CA-5)` };
+  const included = includedBy(u, f);
+  return included ? { condition: 'users', satisfied: true, detail: () => included } : { condition: 'users', satisfied: false, detail: u.none ? NO_USERS : NOT_INCLUDED };
 }
 
 /** CA-2: applications, user actions or authentication contexts, whichever the policy targets. */
@@ -69,20 +105,30 @@ function targetCheck(p: CompiledPolicy, f: ConditionFacts): ConditionCheck {
       ? { condition: 'application', satisfied: true, detail: () => `the app asked for authentication context ${hit}` }
       : { condition: 'application', satisfied: false, detail: () => `the policy targets authentication context ${t.contexts.join(', ')}, which the app did not ask for` };
   }
-  if (!f.appId) return { condition: 'application', satisfied: false, detail: () => 'the sign-in names no application' };
-  if (t.exclude.has(f.appId)) return { condition: 'application', satisfied: false, detail: () => `application ${f.appId} is excluded` };
-  if (t.all) return { condition: 'application', satisfied: true, detail: () => 'all resources are included' };
+  if (!f.appId) return { condition: 'application', satisfied: false, detail: NO_APPLICATION };
+  if (t.exclude.size !== 0 && t.exclude.has(f.appId)) return { condition: 'application', satisfied: false, detail: () => `application ${f.appId} is excluded` };
+  if (t.all) return { condition: 'application', satisfied: true, detail: ALL_RESOURCES };
   if (t.include.has(f.appId)) return { condition: 'application', satisfied: true, detail: () => `application ${f.appId} is included` };
   return { condition: 'application', satisfied: false, detail: () => `application ${f.appId} is not among the included applications` };
 }
 
-function locationMatches(ref: string, s: CompiledSnapshot, f: ConditionFacts): boolean {
+function locationMatchesUncached(ref: string, s: CompiledSnapshot, f: ConditionFacts): boolean {
   if (ref === 'All') return true;
   if (!f.ip) return false;
   const ip = f.ip;
   if (ref === 'AllTrusted') return [...s.locations.values()].some((l) => l.trusted && l.ranges.some((r) => cidrContains(r, ip)));
   const l = s.locations.get(ref.toLowerCase());
   return !!l && l.ranges.some((r) => cidrContains(r, ip));
+}
+
+/** The same references recur across policies: each is matched once per decision (the facts and the snapshot are fixed for it). */
+function locationMatches(ref: string, s: CompiledSnapshot, f: ConditionFacts): boolean {
+  let hit = f.locationHits.get(ref);
+  if (hit === undefined) {
+    hit = locationMatchesUncached(ref, s, f);
+    f.locationHits.set(ref, hit);
+  }
+  return hit;
 }
 
 /**
@@ -121,6 +167,7 @@ export function conditionsMatch(p: CompiledPolicy, s: CompiledSnapshot, f: Condi
     const ok = r.levels.includes('none');
     checks.push({ condition: r.condition, satisfied: ok, detail: () => `Gatehouse has no risk detection, so ${r.condition} is always 'none', ${ok ? 'which is' : 'which is not'} among ${r.levels.join(', ')}` });
   }
-  const firstUnmet = checks.find((c) => !c.satisfied);
+  let firstUnmet: ConditionCheck | undefined;
+  for (let i = 0; i < checks.length && !firstUnmet; i++) if (!checks[i]!.satisfied) firstUnmet = checks[i];
   return { applies: !firstUnmet, checks, firstUnmet };
 }

@@ -3,13 +3,26 @@ import { methodEnabledFor } from '../domain/methodsPolicy.ts';
 import { SIGN_IN_ERRORS } from '../domain/signInErrors.ts';
 import { REGISTRABLE_MODES } from '../domain/strengths.ts';
 import { compileSnapshot, type CompiledPolicy, type CompiledStrength } from './compiled.ts';
-import { conditionFacts, conditionsMatch, type ConditionsResult } from './conditions.ts';
+import { conditionFacts, conditionsMatch, notAppliedExplanation, type ConditionsResult } from './conditions.ts';
 import { rule, securityInfoGate, type RuleContext } from './platformRules.ts';
 import { candidatesFor, modeAllowedFor, strengthSatisfied, usableMethods } from './strengths.ts';
 import type { AppliedPolicy, Decision, PerformedMethod, PlatformRuleResult, Requirement, SignInInput } from './types.ts';
 
 const isTap = (mode: string) => mode === 'temporaryAccessPassOneTime' || mode === 'temporaryAccessPassMultiUse';
-const flags = (names: string[]) => (names.length ? [...new Set(names)].join(',') : 'none');
+/**
+ * Graph's flag lists for the log (LOG-1): the satisfied and unsatisfied condition names,
+ * comma-joined, 'none' when empty. One pass, no intermediate arrays; `conditionsMatch` checks each
+ * condition at most once, so the names in a list are already distinct.
+ */
+function conditionFlags(checks: ConditionsResult['checks']): [satisfied: string, notSatisfied: string] {
+  let yes = '';
+  let no = '';
+  for (const c of checks) {
+    if (c.satisfied) yes = yes ? `${yes},${c.condition}` : c.condition;
+    else no = no ? `${no},${c.condition}` : c.condition;
+  }
+  return [yes || 'none', no || 'none'];
+}
 
 type Evaluated = { cp: CompiledPolicy; cond: ConditionsResult; applied: AppliedPolicy; requirement?: Requirement; blocks: boolean; enforced: boolean };
 
@@ -37,34 +50,45 @@ export function evaluateSignIn(input: SignInInput): Decision {
 
   // CA-2..CA-6: every policy's conditions, then the grants of those that apply.
   const facts = conditionFacts(user, request);
-  const conds = compiled.policies.map((cp) => ({ cp, cond: conditionsMatch(cp, compiled, facts) }));
+  const conds = compiled.policies.map((cp) => conditionsMatch(cp, compiled, facts));
   // CA-6: for security-info registration, strengths from policies targeting the action take
   // precedence over strengths from policies targeting all resources.
   const actionStrengthPolicies = isSecurityInfo
-    ? conds.filter(({ cp, cond }) => cp.policy.state === 'enabled' && cond.applies && cp.target.kind === 'userActions' && cp.grant?.strengthId).map(({ cp }) => cp.policy.id)
+    ? compiled.policies.filter((cp, i) => cp.policy.state === 'enabled' && conds[i]!.applies && cp.target.kind === 'userActions' && cp.grant?.strengthId).map((cp) => cp.policy.id)
     : [];
   let sifCaused = false;
-  const evaluated: Evaluated[] = conds.map(({ cp, cond }) => {
+  // A policy that doesn't apply (or is disabled) contributes only its log entry; one that applies
+  // also its grant evaluation, kept in `applying` (policy order) for the requirements and the trace.
+  const evaluate = (cp: CompiledPolicy, cond: ConditionsResult): AppliedPolicy | Evaluated => {
     const p = cp.policy;
-    const reportOnly = p.state === 'enabledForReportingButNotEnforced';
-    const base: AppliedPolicy = {
-      id: p.id, displayName: p.displayName, state: p.state, result: 'notApplied',
-      conditionsSatisfied: flags(cond.checks.filter((c) => c.satisfied).map((c) => c.condition)),
-      conditionsNotSatisfied: flags(cond.checks.filter((c) => !c.satisfied).map((c) => c.condition)),
-      enforcedGrantControls: [], enforcedSessionControls: [], authenticationStrength: null,
-      applies: cond.applies, firstUnmetCondition: null, explanation: '',
-    };
-    if (p.state === 'disabled') {
-      return { cp, cond, applied: { ...base, result: 'notEnabled', explanation: 'The policy is disabled; it is not evaluated for enforcement.' }, blocks: false, enforced: false };
+    const { id, displayName, state } = cp;
+    const reportOnly = state === 'enabledForReportingButNotEnforced';
+    const [conditionsSatisfied, conditionsNotSatisfied] = conditionFlags(cond.checks);
+    // Most policies don't apply: their log entry is built in one go (same fields, same order as `base`).
+    if (state === 'disabled') {
+      return {
+        id, displayName, state, result: 'notEnabled', conditionsSatisfied, conditionsNotSatisfied,
+        enforcedGrantControls: [], enforcedSessionControls: [], authenticationStrength: null,
+        applies: cond.applies, firstUnmetCondition: null, explanation: 'The policy is disabled; it is not evaluated for enforcement.',
+      };
     }
     if (!cond.applies) {
       const unmet = cond.firstUnmet!;
       const detail = unmet.detail();
-      return { cp, cond, applied: { ...base, result: reportOnly ? 'reportOnlyNotApplied' : 'notApplied', firstUnmetCondition: { condition: unmet.condition, detail }, explanation: `Not applied: ${unmet.condition} condition not satisfied (${detail}).` }, blocks: false, enforced: false };
+      return {
+        id, displayName, state, result: reportOnly ? 'reportOnlyNotApplied' : 'notApplied', conditionsSatisfied, conditionsNotSatisfied,
+        enforcedGrantControls: [], enforcedSessionControls: [], authenticationStrength: null,
+        applies: false, firstUnmetCondition: { condition: unmet.condition, detail }, explanation: notAppliedExplanation(unmet, detail),
+      };
     }
+    const base: AppliedPolicy = {
+      id, displayName, state, result: 'notApplied', conditionsSatisfied, conditionsNotSatisfied,
+      enforcedGrantControls: [], enforcedSessionControls: [], authenticationStrength: null,
+      applies: cond.applies, firstUnmetCondition: null, explanation: '',
+    };
     const g = cp.grant;
     const grantNames = g ? [...(g.block ? ['Block'] : []), ...(g.mfa ? ['Mfa'] : []), ...(g.strengthId ? ['RequireAuthenticationStrength'] : []), ...g.unsupported] : [];
-    const applied: AppliedPolicy = { ...base, enforcedGrantControls: grantNames, enforcedSessionControls: cp.sessionControlNames };
+    const applied: AppliedPolicy = { ...base, enforcedGrantControls: grantNames, enforcedSessionControls: [...cp.sessionControlNames] };
     const enforced = !reportOnly;
     if (g?.block) {
       return { cp, cond, applied: { ...applied, result: reportOnly ? 'reportOnlyFailure' : 'failure', explanation: reportOnly ? 'Report-only: this policy would block the sign-in.' : 'Applies and blocks access (CA-5: any applicable block ends the sign-in).' }, blocks: enforced, enforced };
@@ -83,6 +107,8 @@ export function evaluateSignIn(input: SignInInput): Decision {
     } else if (g?.mfa) strength = compiled.mfaStrength;
     let satisfied: boolean;
     let satisfiedBy: Requirement['satisfiedBy'];
+    // PLT-6: unmet only because this policy's sign-in frequency made earlier methods too old.
+    let sifStale = false;
     if (!g || (!g.mfa && !g.strengthId && g.unsupported.length === 0)) satisfied = true; // session controls only
     else if (superseded) satisfied = true;
     else if (!strength) satisfied = false;
@@ -90,7 +116,9 @@ export function evaluateSignIn(input: SignInInput): Decision {
       satisfiedBy = strengthSatisfied(strength, policyPerformed, allowed);
       satisfied = !!satisfiedBy;
       if (g.unsupported.length && g.operator === 'AND') satisfied = false;
-      if (!satisfied && sif && strengthSatisfied(strength, performed, allowed)) sifCaused = true;
+      sifStale = !satisfied && !!sif && !!strengthSatisfied(strength, performed, allowed);
+      // CA-5: a report-only policy is never enforced, so its sign-in frequency doesn't make PLT-6 fire.
+      if (sifStale && enforced) sifCaused = true;
     }
     const strengthInfo = g?.strengthId ? {
       id: g.strengthId, displayName: strength?.strength.displayName ?? `(missing strength ${g.strengthId})`,
@@ -101,11 +129,10 @@ export function evaluateSignIn(input: SignInInput): Decision {
       ? `Applies; its strength '${strengthInfo!.displayName}' is superseded under CA-6 by the security-info policy ${superseded.join(', ')}, whose strength takes precedence for registering security info.`
       : satisfied
         ? `Applies; ${what} ${satisfiedBy ? `satisfied by ${satisfiedBy.combination}` : 'needs nothing more'}.`
-        : `Applies; ${what} not yet satisfied${sif && sifCaused ? ` (sign-in frequency ${sif.label}: earlier methods are too old)` : ''}.`;
+        : `Applies; ${what} not yet satisfied${sif && sifStale ? ` (sign-in frequency ${sif.label}: earlier methods are too old)` : ''}.`;
     const result = reportOnly ? (satisfied ? 'reportOnlySuccess' : 'reportOnlyFailure') : satisfied ? 'success' : 'failure';
     const out: Evaluated = { cp, cond, applied: { ...applied, result, authenticationStrength: strengthInfo, ...(superseded ? { supersededBy: superseded } : {}), explanation: explanationText }, blocks: false, enforced };
     if (enforced && g && (g.mfa || g.strengthId || g.unsupported.length)) {
-      const sifStale = !satisfied && !!sif && !!strength && !!strengthSatisfied(strength, performed, allowed);
       out.requirement = {
         id: `ca:${p.id}`,
         source: { kind: 'conditionalAccess', policyId: p.id, displayName: p.displayName },
@@ -120,9 +147,19 @@ export function evaluateSignIn(input: SignInInput): Decision {
       };
     }
     return out;
-  });
-
-  const requirements: Requirement[] = evaluated.flatMap((e) => (e.requirement ? [e.requirement] : []));
+  };
+  const appliedPolicies: AppliedPolicy[] = [];
+  // Everything below looks only at the policies that apply and aren't disabled (requirements and
+  // blocks come only from those).
+  const applying: Evaluated[] = [];
+  for (let i = 0; i < compiled.policies.length; i++) {
+    const r = evaluate(compiled.policies[i]!, conds[i]!);
+    if ('cp' in r) {
+      appliedPolicies.push(r.applied);
+      applying.push(r);
+    } else appliedPolicies.push(r);
+  }
+  const requirements: Requirement[] = applying.flatMap((e) => (e.requirement ? [e.requirement] : []));
   const ctx: RuleContext = { input, compiled, at, performed, usable, allowed };
 
   // PLT-1..PLT-3 for the security-info action.
@@ -134,7 +171,7 @@ export function evaluateSignIn(input: SignInInput): Decision {
     platformRules.push(rule('PLT-1', 'notApplicable', 'not a security-info sign-in.'), rule('PLT-2', 'notApplicable', 'not a security-info sign-in.'), rule('PLT-3', 'notApplicable', 'not a security-info sign-in.'));
   }
 
-  const blockers = evaluated.filter((e) => e.blocks);
+  const blockers = applying.filter((e) => e.blocks);
   const open = requirements.filter((r) => !r.satisfied);
   let outcome: Decision['outcome'] = 'grant';
   let errorCode: number | null = null;
@@ -178,7 +215,7 @@ export function evaluateSignIn(input: SignInInput): Decision {
     } else nudge = campaign.nudge ?? null;
   }
   platformRules.push(plt4, plt5);
-  const sifPolicies = evaluated.filter((e) => e.enforced && e.cond.applies && e.cp.signInFrequency);
+  const sifPolicies = applying.filter((e) => e.enforced && e.cp.signInFrequency);
   platformRules.push(rule('PLT-6', revoked.length || sifCaused ? 'fired' : sifPolicies.length ? 'satisfied' : 'notApplicable',
     [revoked.length ? `${revoked.length} method(s) performed before the user's sessions were revoked (${user.signInSessionsValidFromDateTime}) no longer count.` : '',
       sifPolicies.length ? `sign-in frequency of ${sifPolicies.map((e) => `'${e.cp.policy.displayName}' (${e.cp.signInFrequency!.label})`).join(', ')} ${sifCaused ? 'requires re-authentication' : 'is met'}.` : '',
@@ -187,11 +224,11 @@ export function evaluateSignIn(input: SignInInput): Decision {
 
   // CA-7: the authentication contexts this sign-in satisfies.
   const acr = (request.authenticationContexts ?? []).filter((c) => {
-    const targeting = evaluated.filter((e) => e.enforced && e.cond.applies && e.cp.target.kind === 'authenticationContexts' && e.cp.target.contexts.includes(c));
+    const targeting = applying.filter((e) => e.enforced && e.cp.target.kind === 'authenticationContexts' && e.cp.target.contexts.includes(c));
     return targeting.length > 0 && targeting.every((e) => e.applied.result === 'success');
   });
 
-  const appliedEnforced = evaluated.filter((e) => e.enforced && e.cond.applies);
+  const appliedEnforced = applying.filter((e) => e.enforced);
   const conditionalAccessStatus = appliedEnforced.length === 0 ? 'notApplied' : appliedEnforced.some((e) => e.applied.result === 'failure') ? 'failure' : 'success';
   const multifactor = requirements.some((r) => r.kind !== 'firstFactor');
   const authenticationRequirementPolicies = [
@@ -202,14 +239,13 @@ export function evaluateSignIn(input: SignInInput): Decision {
 
   explanation.push(user.accountEnabled ? `User ${user.userPrincipalName} (${user.userType}) with ${usable.length} usable method(s).` : `User ${user.userPrincipalName} is disabled.`);
   explanation.push(`Session: ${performed.length ? performed.map((p) => p.mode).join(', ') : 'nothing performed yet'}.`);
-  const applying = evaluated.filter((e) => e.cond.applies && e.cp.policy.state !== 'disabled');
   explanation.push(applying.length ? `Conditional Access: ${applying.map((e) => `'${e.cp.policy.displayName}' ${e.applied.result}`).join('; ')}.` : 'Conditional Access: no policy applies (CA-5: no applicable policy means allow).');
   for (const r of platformRules) if (r.result !== 'notApplicable') explanation.push(r.sentence);
   explanation.push(outcome === 'grant' ? 'Outcome: granted.' : `Outcome: ${outcome}${errorCode ? ` (${errorCode})` : ''}: ${failureReason}`);
 
   return {
     outcome, errorCode, failureReason, requirements,
-    appliedConditionalAccessPolicies: evaluated.map((e) => e.applied),
+    appliedConditionalAccessPolicies: appliedPolicies,
     conditionalAccessStatus, platformRules,
     authenticationRequirement: multifactor ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
     authenticationRequirementPolicies, registration, nudge, acr,
@@ -293,7 +329,7 @@ function registrationCampaign(ctx: RuleContext, isSecurityInfo: boolean): { rule
   const allowedSnoozes = 3;
   if (enforce && state.snoozeCount >= allowedSnoozes) {
     const sentence = `the user snoozed ${state.snoozeCount} times, the campaign allows ${allowedSnoozes}: registering ${mode} is now required.`;
-    return { rule: rule('PLT-5', 'fired', sentence), enforced: { modes: [mode], rule: 'PLT-5', requirementIds: ['PLT-5'], sentence: `PLT-5 ${sentence}` } };
+    return { rule: rule('PLT-5', 'fired', sentence), enforced: { modes: [mode], rule: 'PLT-5', requirementIds: [], sentence: `PLT-5 ${sentence}` } };
   }
   const sentence = `the user lacks ${mode} and is targeted by the registration campaign: nudge (snoozed ${state.snoozeCount} of ${enforce ? allowedSnoozes : 'unlimited'} times, ${duration} day(s) each).`;
   return { rule: rule('PLT-5', 'fired', sentence), nudge: { mode, canSnooze: true, snoozesUsed: state.snoozeCount, snoozesAllowed: enforce ? allowedSnoozes : null, snoozeDurationInDays: duration } };

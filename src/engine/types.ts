@@ -153,7 +153,7 @@ export type Decision = {
   authenticationRequirement: 'singleFactorAuthentication' | 'multiFactorAuthentication';
   /** LOG-1: CA and platform sources of the requirement; platform rules use requirementProvider `gatehousePlatformRule`. */
   authenticationRequirementPolicies: { requirementProvider: string; detail: string }[];
-  /** PLT-4 or enforced PLT-5: what to register and why. */
+  /** PLT-4 or enforced PLT-5: what to register and why; `requirementIds` are the open requirements (PLT-4) a registration would meet, none for the campaign. */
   registration?: { modes: readonly string[]; rule: 'PLT-4' | 'PLT-5'; requirementIds: readonly string[]; sentence: string } | null;
   /** PLT-5: a nudge to show after a successful sign-in. */
   nudge?: { mode: string; canSnooze: boolean; snoozesUsed: number; snoozesAllowed: number | null; snoozeDurationInDays: number } | null;
