@@ -20,6 +20,7 @@ export const SIGN_IN_ERRORS = {
   PasskeyDisabledByPolicy: { code: 900204, text: 'Sign-in blocked by the passkey (FIDO2) policy.' },
   ChallengeInvalid: { code: 900205, text: 'The WebAuthn challenge is unknown, used, expired or from another flow.' },
   FlowExpired: { code: 900301, text: 'The sign-in flow is unknown or has expired.' },
+  FlowNotGranted: { code: 900302, text: 'The sign-in flow has not been granted yet.' },
   RegistrationRequired: { code: 50079, text: 'The user must register a security method before continuing.' },
   BlockedByConditionalAccess: { code: 53003, text: 'Access has been blocked by Conditional Access policies.' },
   BlockedFromRegistering: { code: 53010, text: 'Security information registration is blocked by policy.' },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { startSignIn, SignInRefused, type SignInContext } from '../flows/sign-in/flow.ts';
 import { passkeyOptions, signInWithPasskey } from '../flows/sign-in/passkey.ts';
 import { signInWithTap } from '../flows/sign-in/tap.ts';
+import { registerPasskeyInFlow, registrationOptionsInFlow } from '../flows/sign-in/register.ts';
 import { signInWithPassword, signInWithTotp } from '../flows/sign-in/passwordAndTotp.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { guid, parseInput } from '../domain/validation.ts';
@@ -12,7 +13,18 @@ import { isGuid } from '../domain/validation.ts';
 import { NotFoundError } from '../domain/errors.ts';
 
 type FlowParams = { Params: { tenantId: string; flowId: string } };
-const startBody = z.strictObject({ clientId: guid.optional() });
+const startBody = z.strictObject({
+  clientId: guid.optional(),
+  /** The user action the sign-in is for (CA-2): security-info or device registration. */
+  userAction: z.enum(['urn:user:registersecurityinfo', 'urn:user:registerdevice', 'registerSecurityInformation', 'registerOrJoinDevices'], "must be 'urn:user:registersecurityinfo' or 'urn:user:registerdevice'").optional(),
+  /** Authentication contexts the app asked for (CA-7). */
+  authenticationContexts: z.array(z.string().regex(/^c([1-9]|[1-9][0-9])$/, 'must be c1-c99')).max(10).optional(),
+  /** What the client can do: the page reports WebAuthn support (PLT-4, PLT-5). */
+  capabilities: z.strictObject({ webauthn: z.boolean() }).optional(),
+  /** The OIDC interaction this sign-in is for (set by the sign-in page). */
+  interactionUid: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'must be an interaction id').optional(),
+});
+const USER_ACTIONS = { registerSecurityInformation: 'urn:user:registersecurityinfo', registerOrJoinDevices: 'urn:user:registerdevice' } as const;
 
 /**
  * The flow API (docs/flows.md): every step a browser page does, a native or headless client can
@@ -42,11 +54,18 @@ export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metri
   app.post<{ Params: { tenantId: string } }>('/api/flows/:tenantId/sign-in', async (req, reply) => {
     const c = ctx(req);
     const body = parseInput(startBody, req.body ?? {});
-    return reply.status(201).send(await startSignIn(db, c.tenantId, body.clientId ?? null, c.now));
+    const userAction = body.userAction ? (USER_ACTIONS[body.userAction as keyof typeof USER_ACTIONS] ?? body.userAction as 'urn:user:registersecurityinfo' | 'urn:user:registerdevice') : null;
+    return reply.status(201).send(await startSignIn(db, c.tenantId, {
+      appId: body.clientId ?? null, userAction, authenticationContexts: body.authenticationContexts ?? [],
+      capabilities: body.capabilities ?? { webauthn: false }, interactionUid: body.interactionUid ?? null,
+    }, c.now));
   });
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/tap', async (req, reply) => counted(reply, signInWithTap(ctx(req), req.params.flowId, req.body)));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/password', async (req, reply) => counted(reply, signInWithPassword(ctx(req), req.params.flowId, req.body)));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/totp', async (req, reply) => counted(reply, signInWithTotp(ctx(req), req.params.flowId, req.body)));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/passkey/options', async (req) => passkeyOptions(ctx(req), rp, req.params.flowId, req.body));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/passkey', async (req, reply) => counted(reply, signInWithPasskey(ctx(req), rp, req.params.flowId, req.body)));
+  // Registering a passkey inside the sign-in (PLT-4, or a security-info visit): decided as the security-info action.
+  app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/register/options', async (req) => registrationOptionsInFlow(ctx(req), rp, req.params.flowId));
+  app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/register', async (req, reply) => reply.status(201).send(await registerPasskeyInFlow(ctx(req), rp, req.params.flowId, req.body)));
 }

@@ -1,13 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
 
-export type PerformedMethod = { method: string; methodId: string; at: string };
-export type SignInFlowState = { appId: string | null; performed: PerformedMethod[]; correlationId: string };
+export type PerformedMethod = { method: string; methodId: string; at: string; aaGuid?: string | null };
+/** The last decision of the flow (SIG-1), kept so completion and the next step know where it stands. */
+export type FlowDecision = { outcome: 'grant' | 'challenge' | 'register' | 'block'; errorCode: number | null; acr: string[]; at: string; registration?: { modes: readonly string[]; rule: string } | null };
+export type SignInFlowState = {
+  appId: string | null;
+  performed: PerformedMethod[];
+  correlationId: string;
+  userAction?: 'urn:user:registersecurityinfo' | 'urn:user:registerdevice' | null;
+  authenticationContexts?: string[];
+  capabilities?: { webauthn: boolean };
+  /** The oidc-provider interaction this flow signs in for, if any. */
+  interactionUid?: string | null;
+  startedAt?: string;
+  decision?: FlowDecision | null;
+  completedAt?: string | null;
+  /** TAP-8: when a session obtained with a pass must end. */
+  sessionNotAfter?: string | null;
+};
+export type FlowOptions = Pick<SignInFlowState, 'userAction' | 'authenticationContexts' | 'capabilities' | 'interactionUid'>;
 export type SignInFlow = { id: string; tenantId: string; userId: string | null; state: SignInFlowState; expiresAt: Date };
 
-export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number): Promise<SignInFlow> {
+export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number, options: FlowOptions = {}): Promise<SignInFlow> {
   const id = randomUUID();
-  const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID() };
+  const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID(), startedAt: now.toISOString(), ...options };
   const expiresAt = new Date(now.getTime() + lifetimeMs);
   await db.insertInto('sign_in_flows').values({ id, tenant_id: tenantId, user_id: null, state: JSON.stringify(state), created_at: now, expires_at: expiresAt }).execute();
   return { id, tenantId, userId: null, state, expiresAt };

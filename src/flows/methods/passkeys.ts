@@ -11,6 +11,7 @@ import { consumeChallenge, saveChallenge } from '../../store/challenges.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { deletePasskey, insertPasskey, lockUserPasskeys, passkeysOf, type StoredFido2Method } from '../../store/passkeys.ts';
 import { type MethodsContext, auditUserMethod, authorizeTarget, authorizedTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
+import type { Db } from '../../store/database.ts';
 
 /** PK-1: where passkeys are bound. From configuration, checked on every ceremony. */
 export type RelyingParty = { rpId: string; rpName: string; origins: string[]; catalog: AuthenticatorCatalog };
@@ -59,23 +60,32 @@ const userHandle = (userId: string) => Buffer.from(userId.replace(/-/g, ''), 'he
 export async function adminCreationOptions(ctx: MethodsContext, rp: RelyingParty, userRef: string, random: (n: number) => Uint8Array = randomBytes) {
   return ctx.db.transaction().execute(async (trx) => {
     const target = await authorizedTarget(trx, ctx, userRef, 'write');
-    const policy = await getMethodsPolicy(trx, ctx.tenantId);
-    const scope = methodEnabledFor(policy, 'Fido2', target.groupIds);
-    if (!scope.enabled) throw new ValidationError('user', 'MTH-2', `Passkeys can't be registered for this user: ${scope.why} (MTH-2).`);
-    const existing = await passkeysOf(trx, ctx.tenantId, target.user.id);
-    if (existing.length >= MAX_PASSKEYS_PER_USER) throw new ValidationError('user', 'PK-5', `PK-5: the user already holds ${existing.length} passkeys, the maximum.`);
-    const challenge = random(32);
-    const expires = new Date(ctx.now.getTime() + CHALLENGE_LIFETIME_MS);
-    await saveChallenge(trx, { challenge: Buffer.from(challenge).toString('base64url'), tenantId: ctx.tenantId, flowId: provisioningFlow(target.user.id), userId: target.user.id, purpose: 'registration', expiresAt: expires });
-    const publicKey = registrationOptions({
-      rpId: rp.rpId, rpName: rp.rpName,
-      user: { id: userHandle(target.user.id), name: target.user.userPrincipalName, displayName: target.user.displayName },
-      challenge, excludeCredentialIds: existing.map((m) => m.credentialId),
-      // Without attestation, browsers zero a security key's AAGUID, so key restrictions need 'direct' too.
-      attestation: fido2PolicyOf(policy).isAttestationEnforced || fido2PolicyOf(policy).keyRestrictions.isEnforced ? 'direct' : 'none',
-    });
-    return { '@odata.type': '#microsoft.graph.webauthnCredentialCreationOptions', challengeTimeoutDateTime: graphDateTime(expires), publicKey };
+    return passkeyCreationOptions(trx, ctx.tenantId, rp, target, provisioningFlow(target.user.id), ctx.now, random);
   });
+}
+
+/**
+ * WebAuthn creation options for `target` (PK-1), with a single-use challenge bound to `flowId`
+ * and valid 5 minutes (PK-3), in the caller's transaction; refused when the methods policy keeps
+ * the user from registering a passkey or they hold the maximum (PK-5).
+ */
+export async function passkeyCreationOptions(trx: Db, tenantId: string, rp: RelyingParty, target: Target, flowId: string, now: Date, random: (n: number) => Uint8Array = randomBytes) {
+  const policy = await getMethodsPolicy(trx, tenantId);
+  const scope = methodEnabledFor(policy, 'Fido2', target.groupIds);
+  if (!scope.enabled) throw new ValidationError('user', 'MTH-2', `Passkeys can't be registered for this user: ${scope.why} (MTH-2).`);
+  const existing = await passkeysOf(trx, tenantId, target.user.id);
+  if (existing.length >= MAX_PASSKEYS_PER_USER) throw new ValidationError('user', 'PK-5', `PK-5: the user already holds ${existing.length} passkeys, the maximum.`);
+  const challenge = random(32);
+  const expires = new Date(now.getTime() + CHALLENGE_LIFETIME_MS);
+  await saveChallenge(trx, { challenge: Buffer.from(challenge).toString('base64url'), tenantId, flowId, userId: target.user.id, purpose: 'registration', expiresAt: expires });
+  const publicKey = registrationOptions({
+    rpId: rp.rpId, rpName: rp.rpName,
+    user: { id: userHandle(target.user.id), name: target.user.userPrincipalName, displayName: target.user.displayName },
+    challenge, excludeCredentialIds: existing.map((m) => m.credentialId),
+    // Without attestation, browsers zero a security key's AAGUID, so key restrictions need 'direct' too.
+    attestation: fido2PolicyOf(policy).isAttestationEnforced || fido2PolicyOf(policy).keyRestrictions.isEnforced ? 'direct' : 'none',
+  });
+  return { '@odata.type': '#microsoft.graph.webauthnCredentialCreationOptions', challengeTimeoutDateTime: graphDateTime(expires), publicKey };
 }
 
 export const passkeyRegistrationBody = z.strictObject({
@@ -125,13 +135,13 @@ const FAILURE_MESSAGES: Partial<Record<RegistrationFailure['reason'], string>> =
  */
 export async function registerPasskey(
   ctx: MethodsContext, rp: RelyingParty, userRef: string, body: z.output<typeof passkeyRegistrationBody>,
-  step: { activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Target) => void },
+  step: { activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Target, trx: Db) => void | Promise<void> },
 ) {
   const { db, tenantId, now } = ctx;
   const { activity } = step;
   const outcome = await db.transaction().execute(async (trx) => {
     const target = await loadTarget(trx, tenantId, userRef);
-    step.authorize?.(target);
+    await step.authorize?.(target, trx);
     const flowId = step.flowIdFor(target.user.id);
     await lockUserPasskeys(trx, target.user.id);
     const policy = await getMethodsPolicy(trx, tenantId);

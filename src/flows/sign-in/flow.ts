@@ -5,13 +5,21 @@ import { writeSignIn } from '../../store/signIns.ts';
 import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
 import { findApplicationByAppId } from '../../store/applications.ts';
 import type { Db } from '../../store/database.ts';
-import { createFlow, lockFlow, type SignInFlow } from '../../store/signInFlows.ts';
+import { createFlow, lockFlow, saveFlow, type FlowOptions, type PerformedMethod, type SignInFlow } from '../../store/signInFlows.ts';
 import { findTenant } from '../../store/tenants.ts';
+import { FIRST_PARTY_APPS } from '../../domain/directory.ts';
+
+const firstPartyAppId = (key: string) => FIRST_PARTY_APPS.find((a) => a.key === key)!.appId;
+import { evaluateSignIn } from '../../engine/evaluateSignIn.ts';
+import type { Decision, SignInInput } from '../../engine/types.ts';
+import type { DevicePlatform } from '../../domain/conditionalAccess.ts';
+import { loadPolicySnapshot } from '../../store/policies.ts';
+import { loadSignInUser } from '../policies/signInUser.ts';
 
 /**
  * The sign-in flow (flow API, docs/flows.md): a state machine kept in the database, one
- * transaction per step. This stage has the first-factor steps (TAP, passkey); policy
- * evaluation and the OIDC hand-off join it later.
+ * transaction per step. After every factor the engine decides (SIG-1) in the same transaction,
+ * and the step's sign-in record carries the decision's trace (LOG-1).
  */
 export const FLOW_LIFETIME_MS = 15 * 60_000;
 
@@ -21,17 +29,23 @@ export type SignInContext = { db: Db; tenantId: string; now: Date; ipAddress: st
 export class SignInRefused extends GatehouseError {
   readonly errorName: SignInErrorName;
   readonly retryAfterSeconds: number | undefined;
-  constructor(errorName: SignInErrorName, status: number, publicMessage: string, retryAfterSeconds?: number) {
-    super(status, errorName, publicMessage, { extra: { errorCode: SIGN_IN_ERRORS[errorName].code } });
+  constructor(errorName: SignInErrorName, status: number, publicMessage: string, retryAfterSeconds?: number, extra: Record<string, unknown> = {}) {
+    super(status, errorName, publicMessage, { extra: { errorCode: SIGN_IN_ERRORS[errorName].code, ...extra } });
     this.errorName = errorName;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
-export async function startSignIn(db: Db, tenantId: string, appId: string | null, now: Date): Promise<{ flowId: string; expiresDateTime: string }> {
+export type StartOptions = FlowOptions & { appId?: string | null };
+
+export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, now: Date): Promise<{ flowId: string; expiresDateTime: string }> {
   if (!(await findTenant(db, tenantId))) throw new NotFoundError('tenant', tenantId);
+  const { appId: requested = null, ...options } = opts;
+  // A user action happens in its first-party app, as What-If assumes too: security info in the
+  // My Sign-Ins portal, device registration in the device registration app.
+  const appId = requested ?? (options.userAction === 'urn:user:registersecurityinfo' ? firstPartyAppId('securityInfo') : options.userAction === 'urn:user:registerdevice' ? firstPartyAppId('deviceRegistration') : null);
   if (appId && !(await findApplicationByAppId(db, tenantId, appId))) throw new NotFoundError('application', appId);
-  const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS);
+  const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options);
   return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
 }
 
@@ -41,9 +55,81 @@ export async function requireFlow(db: Db, tenantId: string, flowId: string, now:
   return flow;
 }
 
-/** What a step returns on success: who signed in and what has been performed so far. */
-export function flowView(flow: SignInFlow) {
-  return { flowId: flow.id, userId: flow.userId, performedMethods: flow.state.performed.map((p) => p.method), correlationId: flow.state.correlationId };
+/** What a step returns on success: who signed in, what has been performed so far, and the decision. */
+export function flowView(flow: SignInFlow, decision?: Decision) {
+  return {
+    flowId: flow.id, userId: flow.userId, performedMethods: flow.state.performed.map((p) => p.method), correlationId: flow.state.correlationId,
+    ...(decision ? { decision: publicDecision(decision) } : {}),
+  };
+}
+
+/**
+ * The decision as the caller sees it, once a factor has proved who they are: what happens next
+ * and why, which of their methods would meet each open requirement, what to register.
+ */
+export function publicDecision(d: Decision) {
+  return {
+    outcome: d.outcome, errorCode: d.errorCode, failureReason: d.failureReason,
+    requirements: d.requirements.filter((r) => !r.satisfied).map((r) => ({
+      id: r.id, source: r.source, description: r.description,
+      candidates: r.candidates.map((c) => ({ methodId: c.methodId, type: c.type, displayName: c.displayName ?? null })),
+    })),
+    registration: d.registration ?? null, nudge: d.nudge ?? null, acr: d.acr,
+    platformRules: d.platformRules.filter((p) => p.result === 'required' || p.result === 'fired').map((p) => ({ id: p.id, sentence: p.sentence })),
+  };
+}
+
+/** The platform a user agent names (CA-2 `platforms`). */
+export function platformOf(userAgent: string | null): DevicePlatform {
+  if (!userAgent) return 'unknown';
+  if (/Windows Phone/i.test(userAgent)) return 'windowsPhone';
+  if (/Android/i.test(userAgent)) return 'android';
+  if (/iPhone|iPad|iPod/i.test(userAgent)) return 'iOS';
+  if (/Windows/i.test(userAgent)) return 'windows';
+  if (/Mac OS X|Macintosh/i.test(userAgent)) return 'macOS';
+  if (/Linux|X11|CrOS/i.test(userAgent)) return 'linux';
+  return 'unknown';
+}
+
+/** The engine's input for this flow now: the same shape What-If builds (SIG-1). */
+export async function signInInput(trx: Db, ctx: SignInContext, flow: SignInFlow, userId: string): Promise<SignInInput> {
+  const policies = await loadPolicySnapshot(trx, ctx.tenantId);
+  const user = await loadSignInUser(trx, ctx.tenantId, userId, policies.methodsPolicy, ctx.now);
+  if (!user) throw new NotFoundError('user', userId);
+  const s = flow.state;
+  return {
+    policies, user,
+    request: {
+      at: ctx.now.toISOString(), appId: s.appId, userAction: s.userAction ?? null, authenticationContexts: s.authenticationContexts ?? [],
+      clientAppType: 'browser', platform: platformOf(ctx.userAgent), ipAddress: ctx.ipAddress,
+      capabilities: s.capabilities ?? { webauthn: false }, flowStartedAt: s.startedAt ?? null,
+    },
+    session: { performed: s.performed.map((p) => ({ mode: p.method, at: p.at, methodId: p.methodId, aaGuid: p.aaGuid ?? null })) },
+  };
+}
+
+const NAME_BY_CODE = new Map<number, SignInErrorName>(Object.entries(SIGN_IN_ERRORS).map(([name, e]) => [e.code, name as SignInErrorName]));
+
+/**
+ * A factor succeeded: record it on the flow, let the engine decide, and write the step's sign-in
+ * record with the decision's trace, all in the step's transaction. A block is a refusal the
+ * caller sees with its code and reason (the user has proved who they are by now).
+ */
+export async function factorSucceeded(
+  trx: Db, ctx: SignInContext, flow: SignInFlow, userId: string, performed: PerformedMethod,
+  log: (error: SignInErrorName | null, detail: string, decision?: Decision) => Promise<void>, detail: string,
+): Promise<{ ok: ReturnType<typeof flowView> } | { refused: SignInRefused }> {
+  flow.userId = userId;
+  flow.state.performed.push(performed);
+  const decision = evaluateSignIn(await signInInput(trx, ctx, flow, userId));
+  flow.state.decision = { outcome: decision.outcome, errorCode: decision.errorCode, acr: decision.acr, at: ctx.now.toISOString(), registration: decision.registration ? { modes: decision.registration.modes, rule: decision.registration.rule } : null };
+  await saveFlow(trx, flow);
+  await log(null, detail, decision);
+  if (decision.outcome === 'block') {
+    const name = NAME_BY_CODE.get(decision.errorCode ?? 0) ?? 'BlockedByConditionalAccess';
+    return { refused: new SignInRefused(name, 403, decision.failureReason ?? SIGN_IN_ERRORS[name].text, undefined, { decision: publicDecision(decision) }) };
+  }
+  return { ok: flowView(flow, decision) };
 }
 
 /**
@@ -54,8 +140,11 @@ export function stepLogger(
   trx: Db, ctx: SignInContext, flow: SignInFlow, user: Pick<User, 'id' | 'userPrincipalName' | 'displayName'> | undefined,
   step: { method: string; methodDetail?: string | null; attemptedUserPrincipalName?: string | null },
 ) {
-  return async (error: SignInErrorName | null, detail: string): Promise<void> => {
+  return async (error: SignInErrorName | null, detail: string, decision?: Decision): Promise<void> => {
     const app = flow.state.appId ? await findApplicationByAppId(trx, ctx.tenantId, flow.state.appId) : undefined;
+    // A factor that succeeded ends the attempt only when the decision grants; otherwise the
+    // record carries the decision's code (interrupted for a challenge or registration, failed for a block).
+    const interrupted = error === null && decision && decision.outcome !== 'grant';
     await writeSignIn(trx, ctx.tenantId, {
       correlationId: flow.state.correlationId,
       user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
@@ -64,9 +153,61 @@ export function stepLogger(
       ipAddress: ctx.ipAddress, userAgent: ctx.userAgent,
       status: error
         ? { errorCode: SIGN_IN_ERRORS[error].code, failureReason: SIGN_IN_ERRORS[error].text, additionalDetails: detail }
-        : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
+        : interrupted
+          ? { errorCode: decision.errorCode ?? 0, failureReason: decision.failureReason ?? decision.outcome, additionalDetails: `${detail}; decision: ${decision.outcome}` }
+          : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
       authenticationDetails: [{ authenticationMethod: step.method, authenticationMethodDetail: step.methodDetail ?? null, succeeded: error === null, authenticationStepResultDetail: detail }],
-      authenticationRequirement: error === null && isMultifactor(flow.state.performed.map((p) => p.method)) ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
+      authenticationRequirement: decision ? decision.authenticationRequirement : error === null && isMultifactor(flow.state.performed.map((p) => p.method)) ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
+      ...(decision ? { extra: decisionTrace(decision) } : {}),
     }, ctx.now);
   };
+}
+
+/**
+ * LOG-1: the decision's part of a sign-in record: each CA policy's result in Graph's shape, the
+ * CA and platform sources of the requirement, and the whole decision for replay (WIF-2).
+ */
+export function decisionTrace(d: Decision): Record<string, unknown> {
+  return {
+    conditionalAccessStatus: d.conditionalAccessStatus,
+    appliedConditionalAccessPolicies: d.appliedConditionalAccessPolicies.map((p) => ({
+      id: p.id, displayName: p.displayName, result: p.result, conditionsSatisfied: p.conditionsSatisfied, conditionsNotSatisfied: p.conditionsNotSatisfied,
+      enforcedGrantControls: p.enforcedGrantControls, enforcedSessionControls: p.enforcedSessionControls,
+      ...(p.authenticationStrength ? { authenticationStrength: p.authenticationStrength } : {}),
+      ...(p.supersededBy ? { gatehouseSupersededBy: p.supersededBy } : {}),
+      ...(p.firstUnmetCondition ? { gatehouseFirstUnmetCondition: p.firstUnmetCondition } : {}),
+    })),
+    authenticationRequirementPolicies: d.authenticationRequirementPolicies,
+    gatehouseDecision: d,
+  };
+}
+
+/** OIDC `amr` values for the methods performed (RFC 8176 where it has one; `fido` and `tap` are Gatehouse's). */
+export function amrOf(performed: readonly PerformedMethod[]): string[] {
+  const map: Record<string, string> = { fido2: 'fido', temporaryAccessPassOneTime: 'tap', temporaryAccessPassMultiUse: 'tap', password: 'pwd', softwareOath: 'otp' };
+  const out = [...new Set(performed.map((p) => map[p.method] ?? p.method))];
+  if (isMultifactor(performed.map((p) => p.method))) out.push('mfa');
+  return out;
+}
+
+/**
+ * The hand-off to OIDC: a flow whose last decision granted is completed, once. Returns who signed
+ * in, how (amr), the authentication contexts met (acr) and when.
+ */
+export async function completedSignIn(db: Db, tenantId: string, flowId: string, now: Date): Promise<{ userId: string; interactionUid: string | null; amr: string[]; acr: string[]; authTime: number; sessionNotAfter: string | null }> {
+  return db.transaction().execute(async (trx) => {
+    const flow = await requireFlow(trx, tenantId, flowId, now);
+    if (flow.state.completedAt) throw new SignInRefused('FlowExpired', 409, 'This sign-in was already completed; start again.');
+    if (!flow.userId || flow.state.decision?.outcome !== 'grant') {
+      throw new SignInRefused('FlowNotGranted', 409, `This sign-in is not complete: ${flow.state.decision ? `the last decision was '${flow.state.decision.outcome}'` : 'no factor has been performed'}.`);
+    }
+    flow.state.completedAt = now.toISOString();
+    await saveFlow(trx, flow);
+    // auth_time: the most recent authentication of this sign-in (a step-up moves it).
+    const last = flow.state.performed.reduce((a, p) => (p.at > a ? p.at : a), flow.state.performed[0]!.at);
+    return {
+      userId: flow.userId, interactionUid: flow.state.interactionUid ?? null, amr: amrOf(flow.state.performed), acr: flow.state.decision.acr,
+      authTime: Math.floor(Date.parse(last) / 1000), sessionNotAfter: flow.state.sessionNotAfter ?? null,
+    };
+  });
 }

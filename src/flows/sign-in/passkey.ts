@@ -8,10 +8,9 @@ import { consumeChallenge, saveChallenge } from '../../store/challenges.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { flagPossiblyCloned, passkeyByCredentialId, passkeysOf, recordPasskeyUse } from '../../store/passkeys.ts';
-import { saveFlow } from '../../store/signInFlows.ts';
 import { findUser } from '../../store/users.ts';
 import { CHALLENGE_LIFETIME_MS, challengeOf, fido2PolicyOf, passkeyUsability, type RelyingParty } from '../methods/passkeys.ts';
-import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { factorSucceeded, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 export const passkeyOptionsBody = z.strictObject({ username: z.string().min(1).max(256).optional() });
 
@@ -101,11 +100,8 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
     }
     if (!user.accountEnabled) return refuse('AccountDisabled', 'DIR-2: the account is disabled', 403, SIGN_IN_ERRORS.AccountDisabled.text);
     await recordPasskeyUse(trx, stored.id, result.newCounter, result.backedUp, now);
-    flow.userId = user.id;
-    flow.state.performed.push({ method: 'fido2', methodId: stored.id, at: now.toISOString() });
-    await saveFlow(trx, flow);
-    await log(null, `signed in with passkey ${stored.displayName}${stored.model ? ` (${stored.model})` : ''}`);
-    return { ok: flowView(flow) };
+    return factorSucceeded(trx, ctx, flow, user.id, { method: 'fido2', methodId: stored.id, at: now.toISOString(), aaGuid: stored.aaguid }, log,
+      `signed in with passkey ${stored.displayName}${stored.model ? ` (${stored.model})` : ''}`);
   });
   if ('refused' in outcome) throw outcome.refused;
   return outcome.ok;

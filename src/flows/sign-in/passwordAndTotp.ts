@@ -7,10 +7,9 @@ import { hashPassword, verifyPassword } from '../../methods/password/index.ts';
 import { verifyTotp } from '../../methods/totp/index.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
-import { saveFlow } from '../../store/signInFlows.ts';
 import { findUser } from '../../store/users.ts';
 import { claimOathStep, oathMethodsOf, passwordOf } from '../../store/passwordsAndOath.ts';
-import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { factorSucceeded, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 import { openGuessThrottle } from './throttle.ts';
 
 export const passwordStepBody = z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(1024) });
@@ -53,11 +52,7 @@ export async function signInWithPassword(ctx: SignInContext, flowId: string, raw
       return { refused: new SignInRefused('InvalidCredentials', 403, `Password sign-in is not allowed for this account: ${scope.why}.`) };
     }
     await throttle.succeeded();
-    flow.userId = user.id;
-    flow.state.performed.push({ method: 'password', methodId: 'password', at: ctx.now.toISOString() });
-    await saveFlow(trx, flow);
-    await log(null, 'password verified');
-    return { ok: flowView(flow) };
+    return factorSucceeded(trx, ctx, flow, user.id, { method: 'password', methodId: 'password', at: ctx.now.toISOString() }, log, 'password verified');
   });
   if ('refused' in outcome) throw outcome.refused;
   return outcome.ok;
@@ -93,10 +88,7 @@ export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: un
       if (v.ok) {
         if (!(await claimOathStep(trx, t.id, v.step))) break;
         await throttle.succeeded();
-        flow.state.performed.push({ method: 'softwareOath', methodId: t.id, at: ctx.now.toISOString() });
-        await saveFlow(trx, flow);
-        await log(null, 'TOTP code verified');
-        return { ok: flowView(flow) };
+        return factorSucceeded(trx, ctx, flow, flow.userId!, { method: 'softwareOath', methodId: t.id, at: ctx.now.toISOString() }, log, 'TOTP code verified');
       }
     }
     await log('InvalidCredentials', (scope.enabled ? (tokens.length ? 'wrong code' : 'the user has no authenticator app') : `MTH-2: ${scope.why}`) + await throttle.failed());

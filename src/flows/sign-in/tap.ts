@@ -7,11 +7,10 @@ import { openGuessThrottle } from './throttle.ts';
 import { writeAudit } from '../../store/audit.ts';
 import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
-import { saveFlow } from '../../store/signInFlows.ts';
 import { consumeOneTimePass, passOf } from '../../store/temporaryAccessPasses.ts';
 import { findUser } from '../../store/users.ts';
 import { tapHashKey } from '../methods/temporaryAccessPass.ts';
-import { flowView, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { factorSucceeded, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 export const tapStepBody = z.strictObject({
   username: z.string().min(1, 'must not be empty').max(256),
@@ -89,12 +88,13 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     }
     await throttle.succeeded();
     const mode = pass.isUsableOnce ? 'temporaryAccessPassOneTime' : 'temporaryAccessPassMultiUse';
-    flow.userId = user.id;
-    flow.state.performed.push({ method: mode, methodId: pass.id, at: now.toISOString() });
-    await saveFlow(trx, flow);
-    await log(null, `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`);
-    return { ok: flowView(flow), passEnds: new Date(pass.startDateTime.getTime() + pass.lifetimeInMinutes * 60_000) };
+    // TAP-8: a session obtained with a pass ends no later than the pass does.
+    const passEnds = new Date(pass.startDateTime.getTime() + pass.lifetimeInMinutes * 60_000).toISOString();
+    flow.state.sessionNotAfter = flow.state.sessionNotAfter && flow.state.sessionNotAfter < passEnds ? flow.state.sessionNotAfter : passEnds;
+    const done = await factorSucceeded(trx, ctx, flow, user.id, { method: mode, methodId: pass.id, at: now.toISOString() }, log,
+      `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`);
+    return 'refused' in done ? done : { ok: { ...done.ok, sessionNotAfter: flow.state.sessionNotAfter } };
   });
   if ('refused' in outcome) throw outcome.refused;
-  return { ...outcome.ok, sessionNotAfter: outcome.passEnds.toISOString() };
+  return outcome.ok;
 }

@@ -71,7 +71,8 @@ describe('Password (Argon2id) and TOTP (RFC 6238): off in new tenants, real when
     const passwordOnly = log.find((l) => l.authenticationDetails[0].authenticationMethod === 'Password' && l.status.errorCode === 0);
     assert.equal(passwordOnly.authenticationRequirement, 'singleFactorAuthentication');
     const totpSuccess = log.find((l) => l.authenticationDetails[0].authenticationMethod === 'Software OATH token' && l.status.errorCode === 0);
-    assert.equal(totpSuccess.authenticationRequirement, 'multiFactorAuthentication');
+    assert.equal(totpSuccess.authenticationRequirement, 'singleFactorAuthentication', 'no policy required more (as in Entra)');
+    assert.ok(totpSuccess.gatehouseDecision.explanation.includes('Session: password, softwareOath.'), 'the decision saw both factors');
     // guessing codes is throttled per user like a TAP (TAP-10)
     const wrong = String((Number(generateTotp(enrolled.secretKey, new Date())) + 500_000) % 1_000_000).padStart(6, '0');
     const guesses = [];

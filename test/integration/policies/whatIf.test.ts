@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FIRST_PARTY_APPS } from '../../../src/domain/directory.ts';
 import { evaluateSignIn } from '../../../src/engine/evaluateSignIn.ts';
 import { whatIfInput, whatIfRequest } from '../../../src/flows/policies/whatIf.ts';
 import { startHarness, type Harness } from '../../support/harness.ts';
 import { cliTenant, runCli } from '../../support/processes.ts';
 import { createSoftAuthenticator } from '../../support/softAuthenticator.ts';
+import { setUpCommonTenant } from '../../support/commonTenant.ts';
 
-const DEVICE_REGISTRATION = FIRST_PARTY_APPS.find((a) => a.key === 'deviceRegistration')!.appId;
-const PHISHING_RESISTANT = '00000000-0000-0000-0000-000000000004';
 
 /** WIF-1 over HTTP and the CLI, on the spec's common tenant built through the Graph API. */
 describe('What-If: POST /identity/conditionalAccess/evaluate and gatehouse whatif (WIF-1, SIG-1)', () => {
@@ -18,22 +16,7 @@ describe('What-If: POST /identity/conditionalAccess/evaluate and gatehouse whati
   let seq = 0;
   before(async () => {
     h = await startHarness();
-    const strength = await h.call('POST', '/graph/v1.0/policies/authenticationStrengthPolicies', { body: { displayName: 'Bootstrap and Recovery', allowedCombinations: ['temporaryAccessPassOneTime', 'temporaryAccessPassMultiUse', 'fido2', 'windowsHelloForBusiness'] } });
-    assert.equal(strength.status, 201, JSON.stringify(strength.body));
-    const p1 = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/policies', { body: {
-      displayName: 'CA001 Protect security info registration', state: 'enabled',
-      conditions: { users: { includeUsers: ['All'] }, applications: { includeUserActions: ['urn:user:registersecurityinfo'] }, clientAppTypes: ['all'] },
-      grantControls: { operator: 'OR', builtInControls: [], authenticationStrength: { id: strength.body.id } },
-    } });
-    assert.equal(p1.status, 201, JSON.stringify(p1.body));
-    ca001 = p1.body.id;
-    const p2 = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/policies', { body: {
-      displayName: 'CA002 Require phishing-resistant authentication', state: 'enabled',
-      conditions: { users: { includeUsers: ['All'] }, applications: { includeApplications: ['All'], excludeApplications: [DEVICE_REGISTRATION] }, clientAppTypes: ['all'] },
-      grantControls: { operator: 'OR', builtInControls: [], authenticationStrength: { id: PHISHING_RESISTANT } },
-    } });
-    assert.equal(p2.status, 201, JSON.stringify(p2.body));
-    ca002 = p2.body.id;
+    ({ ca001, ca002 } = await setUpCommonTenant(h));
   });
   after(async () => { await h.close(); });
 

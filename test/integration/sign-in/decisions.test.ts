@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { completedSignIn } from '../../../src/flows/sign-in/flow.ts';
+import { startHarness, type Harness } from '../../support/harness.ts';
+import { PORTAL, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
+
+/**
+ * The flow API decides with the engine after every factor (SIG-1), and the step's sign-in record
+ * carries the decision (LOG-1): the common tenant's SC-1, SC-2 and a block, headless with a
+ * software authenticator, compared with What-If for the same situation.
+ */
+describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6, LOG-1)', () => {
+  let h: Harness;
+  let t: Awaited<ReturnType<typeof setUpCommonTenant>>;
+  let seq = 0;
+  before(async () => {
+    h = await startHarness();
+    t = await setUpCommonTenant(h);
+  });
+  after(async () => { await h.close(); });
+
+  const api = (path: string, body: unknown = {}) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0' } });
+  const newUser = async () => {
+    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `Flow user ${++seq}`, userPrincipalName: `flow${seq}@contoso.test` } });
+    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
+    assert.equal(pass.status, 201, JSON.stringify(pass.body));
+    return { id: u.body.id as string, upn: u.body.userPrincipalName as string, code: pass.body.temporaryAccessPass as string };
+  };
+  const start = async (body: Record<string, unknown>) => {
+    const r = await api('', { capabilities: { webauthn: true }, ...body });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.flowId as string;
+  };
+  const records = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId).orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId).orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const registerIn = async (flowId: string, auth: SoftAuthenticator, displayName = 'My key') => {
+    const o = await api(`/${flowId}/register/options`);
+    assert.equal(o.status, 200, JSON.stringify(o.body));
+    return api(`/${flowId}/register`, { displayName, publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) });
+  };
+  const usePasskey = async (flowId: string, auth: SoftAuthenticator, username: string) => {
+    const o = await api(`/${flowId}/passkey/options`, { username });
+    assert.equal(o.status, 200, JSON.stringify(o.body));
+    return api(`/${flowId}/passkey`, { credential: auth.authenticate(o.body, h.baseUrl) });
+  };
+
+  test('SC-1: TAP at the portal is granted; the record shows CA001 success, CA002 superseded under CA-6; the user registers a passkey', async () => {
+    const u = await newUser();
+    const flowId = await start({ userAction: 'registerSecurityInformation' });
+    const r = await api(`/${flowId}/tap`, { username: u.upn, code: u.code });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.decision.outcome, 'grant');
+    const rec = (await records(u.id)).at(-1);
+    assert.equal(rec.status.errorCode, 0);
+    assert.equal(rec.appId, PORTAL, 'a security-info sign-in is for the My Sign-Ins portal');
+    assert.equal(rec.conditionalAccessStatus, 'success');
+    const byId = new Map(rec.appliedConditionalAccessPolicies.map((p: any) => [p.id, p]));
+    assert.equal((byId.get(t.ca001) as any).result, 'success');
+    assert.equal((byId.get(t.ca002) as any).result, 'success');
+    assert.deepEqual((byId.get(t.ca002) as any).gatehouseSupersededBy, [t.ca001]);
+    assert.equal(rec.gatehouseDecision.platformRules.find((p: any) => p.id === 'PLT-1').result, 'satisfied');
+
+    const reg = await registerIn(flowId, createSoftAuthenticator());
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const audit = (await audits(u.id)).at(-1);
+    assert.equal(audit.activityDisplayName, 'User registered security info');
+    assert.equal(audit.result, 'success');
+    assert.equal(audit.initiatedBy.user.userPrincipalName, u.upn);
+  });
+
+  test('SC-1 step 3: TAP straight to Chat meets the registration interrupt (PLT-4); registering and using the passkey completes it, amr shows the passkey', async () => {
+    const u = await newUser();
+    const flowId = await start({ clientId: t.chat });
+    const r = await api(`/${flowId}/tap`, { username: u.upn, code: u.code });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.decision.outcome, 'register');
+    assert.equal(r.body.decision.registration.rule, 'PLT-4');
+    assert.deepEqual(r.body.decision.registration.modes, ['fido2']);
+    const interrupted = (await records(u.id)).at(-1);
+    assert.equal(interrupted.status.errorCode, 50079);
+    assert.ok(interrupted.authenticationRequirementPolicies.some((p: any) => p.requirementProvider === 'gatehousePlatformRule' && p.detail.startsWith('PLT-4')));
+    assert.equal(interrupted.appliedConditionalAccessPolicies.find((p: any) => p.id === t.ca002).result, 'failure');
+    await assert.rejects(completedSignIn(h.database.db, h.tenant.tenantId, flowId, new Date()), /not complete/);
+
+    const auth = createSoftAuthenticator();
+    const reg = await registerIn(flowId, auth);
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const used = await usePasskey(flowId, auth, u.upn);
+    assert.equal(used.status, 200, JSON.stringify(used.body));
+    assert.equal(used.body.decision.outcome, 'grant');
+    const done = (await records(u.id)).at(-1);
+    assert.equal(done.status.errorCode, 0);
+    assert.equal(done.gatehouseDecision.requirements.find((q: any) => q.id === `ca:${t.ca002}`).satisfiedBy.combination, 'fido2');
+    const completed = await completedSignIn(h.database.db, h.tenant.tenantId, flowId, new Date());
+    assert.equal(completed.userId, u.id);
+    assert.ok(completed.amr.includes('fido') && completed.amr.includes('tap') && completed.amr.includes('mfa'), JSON.stringify(completed.amr));
+    await assert.rejects(completedSignIn(h.database.db, h.tenant.tenantId, flowId, new Date()), /already completed/, 'single use');
+  });
+
+  test('SC-2: a passkey holder signing in with a TAP meets PLT-3 (no CA policy caused it); registering is refused until the passkey is used; What-If predicts the same', async () => {
+    const u = await newUser();
+    const auth = createSoftAuthenticator();
+    const first = await start({ userAction: 'registerSecurityInformation' });
+    await api(`/${first}/tap`, { username: u.upn, code: u.code });
+    assert.equal((await registerIn(first, auth)).status, 201);
+
+    const flowId = await start({ userAction: 'registerSecurityInformation' });
+    const r = await api(`/${flowId}/tap`, { username: u.upn, code: u.code });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.decision.outcome, 'challenge');
+    assert.equal(r.body.decision.errorCode, 900403);
+    assert.deepEqual(r.body.decision.requirements.map((q: any) => q.id), ['PLT-3']);
+    const rec = (await records(u.id)).at(-1);
+    assert.equal(rec.status.errorCode, 900403);
+    assert.ok(rec.authenticationRequirementPolicies.some((p: any) => p.requirementProvider === 'gatehousePlatformRule' && p.detail.startsWith('PLT-3')));
+    assert.ok(rec.appliedConditionalAccessPolicies.every((p: any) => p.result !== 'failure'), 'no CA policy failed');
+
+    const whatIf = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/evaluate', { body: {
+      signInIdentity: { userId: u.id }, signInContext: { '@odata.type': '#microsoft.graph.userActionContext', userAction: 'registerSecurityInformation' },
+      signInConditions: { devicePlatform: 'windows', clientAppType: 'browser' }, gatehouse: { performedMethods: [{ mode: 'temporaryAccessPassMultiUse' }] },
+    } });
+    assert.equal(whatIf.status, 200, JSON.stringify(whatIf.body));
+    const predicted = whatIf.body.gatehouseDecision;
+    assert.equal(predicted.outcome, rec.gatehouseDecision.outcome);
+    assert.equal(predicted.errorCode, rec.gatehouseDecision.errorCode);
+    assert.deepEqual(predicted.requirements.map((q: any) => [q.id, q.satisfied]), rec.gatehouseDecision.requirements.map((q: any) => [q.id, q.satisfied]));
+    assert.deepEqual(predicted.appliedConditionalAccessPolicies.map((p: any) => [p.id, p.result]), rec.appliedConditionalAccessPolicies.map((p: any) => [p.id, p.result]));
+
+    const refused = await api(`/${flowId}/register/options`);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.errorCode, 900403);
+    assert.match(refused.body.error.message, /recovery case/);
+    const stepUp = await usePasskey(flowId, auth, u.upn);
+    assert.equal(stepUp.body.decision.outcome, 'grant', JSON.stringify(stepUp.body));
+    assert.equal((await registerIn(flowId, createSoftAuthenticator(), 'Second key')).status, 201, 'after the step-up a second passkey may be registered');
+  });
+
+  test('CA-5: an applicable block ends the sign-in with 53003, and the record says which policy', async () => {
+    const u = await newUser();
+    const group = await h.call('POST', '/graph/v1.0/groups', { body: { displayName: 'Blocked people', mailNickname: 'blocked', securityEnabled: true, mailEnabled: false } });
+    assert.equal(group.status, 201, JSON.stringify(group.body));
+    await h.call('POST', `/graph/v1.0/groups/${group.body.id}/members/$ref`, { body: { '@odata.id': `${h.baseUrl}/graph/v1.0/directoryObjects/${u.id}` } });
+    const block = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/policies', { body: {
+      displayName: 'Block the blocked', state: 'enabled',
+      conditions: { users: { includeGroups: [group.body.id] }, applications: { includeApplications: ['All'] }, clientAppTypes: ['all'] },
+      grantControls: { operator: 'OR', builtInControls: ['block'] },
+    } });
+    assert.equal(block.status, 201, JSON.stringify(block.body));
+    try {
+      const flowId = await start({ clientId: t.chat });
+      const r = await api(`/${flowId}/tap`, { username: u.upn, code: u.code });
+      assert.equal(r.status, 403, JSON.stringify(r.body));
+      assert.equal(r.body.error.errorCode, 53003);
+      assert.match(r.body.error.message, /Block the blocked/);
+      const rec = (await records(u.id)).at(-1);
+      assert.equal(rec.status.errorCode, 53003);
+      assert.equal(rec.conditionalAccessStatus, 'failure');
+      assert.equal(rec.appliedConditionalAccessPolicies.find((p: any) => p.id === block.body.id).result, 'failure');
+    } finally {
+      await h.call('DELETE', `/graph/v1.0/identity/conditionalAccess/policies/${block.body.id}`);
+    }
+  });
+});
