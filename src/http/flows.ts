@@ -4,6 +4,7 @@ import { startSignIn, SignInRefused, type SignInContext } from '../flows/sign-in
 import { passkeyOptions, signInWithPasskey } from '../flows/sign-in/passkey.ts';
 import { signInWithTap } from '../flows/sign-in/tap.ts';
 import { registerPasskeyInFlow, registrationOptionsInFlow } from '../flows/sign-in/register.ts';
+import { deleteSecurityInfoMethod, renameSecurityInfoPasskey, securityInfoMethods } from '../flows/sign-in/securityInfo.ts';
 import { signInWithPassword, signInWithTotp } from '../flows/sign-in/passwordAndTotp.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { guid, parseInput } from '../domain/validation.ts';
@@ -68,4 +69,12 @@ export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metri
   // Registering a passkey inside the sign-in (PLT-4, or a security-info visit): decided as the security-info action.
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/register/options', async (req) => registrationOptionsInFlow(ctx(req), rp, req.params.flowId));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/register', async (req, reply) => reply.status(201).send(await registerPasskeyInFlow(ctx(req), rp, req.params.flowId, req.body)));
+  // The security-info portal's calls (MTH-3 self-service), each decided as the security-info action.
+  type MethodParams = { Params: { tenantId: string; flowId: string; methodId: string } };
+  app.get<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/security-info/methods', async (req) => ({ value: await securityInfoMethods(ctx(req), req.params.flowId) }));
+  app.patch<MethodParams>('/api/flows/:tenantId/sign-in/:flowId/security-info/methods/:methodId', async (req) => renameSecurityInfoPasskey(ctx(req), req.params.flowId, req.params.methodId, req.body));
+  app.delete<MethodParams>('/api/flows/:tenantId/sign-in/:flowId/security-info/methods/:methodId', async (req, reply) => {
+    await deleteSecurityInfoMethod(ctx(req), req.params.flowId, req.params.methodId);
+    return reply.status(204).send();
+  });
 }

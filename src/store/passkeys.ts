@@ -54,3 +54,11 @@ export async function recordPasskeyUse(db: Db, id: string, signCount: number, ba
 export async function flagPossiblyCloned(db: Db, id: string, now: Date): Promise<void> {
   await db.updateTable('fido2_methods').set({ possibly_cloned_at: now }).where('id', '=', id).where('possibly_cloned_at', 'is', null).execute();
 }
+
+/** PK-5: the user renames one of their passkeys; returns it as it was before, or undefined. */
+export async function renamePasskey(db: Db, tenantId: string, userId: string, id: string, displayName: string): Promise<StoredFido2Method | undefined> {
+  const before = await db.selectFrom('fido2_methods').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!before) return undefined;
+  await db.updateTable('fido2_methods').set({ display_name: displayName }).where('id', '=', id).execute();
+  return toMethod(before);
+}

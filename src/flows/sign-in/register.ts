@@ -20,12 +20,12 @@ export const ONE_TIME_TAP_REGISTRATION_WINDOW_MS = 10 * 60_000;
  * itself a security-info action: the engine decides it with this flow's performed methods, for the
  * My Sign-Ins portal and `urn:user:registersecurityinfo` (PLT-1..PLT-3, CA-6).
  */
-async function securityInfoGate(trx: Db, ctx: SignInContext, flow: SignInFlow): Promise<{ decision: Decision; refusal?: { name: SignInErrorName; message: string } }> {
+export async function securityInfoGate(trx: Db, ctx: SignInContext, flow: SignInFlow, operation: 'view' | 'register' | 'change' | 'delete' = 'register'): Promise<{ decision: Decision; refusal?: { name: SignInErrorName; message: string } }> {
   if (!flow.userId) return { decision: undefined as never, refusal: { name: 'FlowNotGranted', message: 'Sign in with a first factor before registering a passkey.' } };
   const input = await signInInput(trx, ctx, flow, flow.userId);
-  const decision = evaluateSignIn({ ...input, request: { ...input.request, appId: PORTAL, userAction: USER_ACTION_REGISTER_SECURITY_INFO, authenticationContexts: [], securityInfoOperation: 'register' } });
+  const decision = evaluateSignIn({ ...input, request: { ...input.request, appId: PORTAL, userAction: USER_ACTION_REGISTER_SECURITY_INFO, authenticationContexts: [], securityInfoOperation: operation } });
   const oneTime = flow.state.performed.find((p) => p.method === 'temporaryAccessPassOneTime');
-  if (oneTime && ctx.now.getTime() - Date.parse(oneTime.at) > ONE_TIME_TAP_REGISTRATION_WINDOW_MS && !flow.state.performed.some((p) => p.method === 'fido2')) {
+  if (operation === 'register' && oneTime && ctx.now.getTime() - Date.parse(oneTime.at) > ONE_TIME_TAP_REGISTRATION_WINDOW_MS && !flow.state.performed.some((p) => p.method === 'fido2')) {
     return { decision, refusal: { name: 'SecurityInfoNotFresh', message: 'TAP-8: after a one-time Temporary Access Pass, the passkey must be registered within 10 minutes; ask an administrator for a new pass.' } };
   }
   if (decision.outcome !== 'grant') {

@@ -136,6 +136,42 @@ describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6
     assert.equal((await registerIn(flowId, createSoftAuthenticator(), 'Second key')).status, 201, 'after the step-up a second passkey may be registered');
   });
 
+  test('MTH-3 self-service: the portal lists methods only past the security-info gate; renames and deletes are audited as the user', async () => {
+    const u = await newUser();
+    const auth = createSoftAuthenticator();
+    const first = await start({ userAction: 'registerSecurityInformation' });
+    await api(`/${first}/tap`, { username: u.upn, code: u.code });
+    const reg = await registerIn(first, auth);
+    assert.equal(reg.status, 201);
+    assert.equal((await api(`/${first}/register/options`)).status, 403, 'PLT-3 applies at once: the new passkey must be used before another is added');
+    await usePasskey(first, auth, u.upn);
+    const spare = await registerIn(first, createSoftAuthenticator(), 'Spare key');
+    assert.equal(spare.status, 201);
+
+    const flowId = await start({ userAction: 'registerSecurityInformation' });
+    await api(`/${flowId}/tap`, { username: u.upn, code: u.code });
+    const list = (id: string) => h.call('GET', `/api/flows/${h.tenant.tenantId}/sign-in/${id}/security-info/methods`, { token: null });
+    const refused = await list(flowId);
+    assert.equal(refused.status, 403, 'PLT-3: a TAP-only session cannot open security info while the user holds a passkey');
+    assert.equal(refused.body.error.errorCode, 900403);
+    await usePasskey(flowId, auth, u.upn);
+    const ok = await list(flowId);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const kinds = ok.body.value.map((m: any) => m['@odata.type']);
+    assert.equal(kinds.filter((k: string) => k === '#microsoft.graph.fido2AuthenticationMethod').length, 2);
+    assert.ok(ok.body.value.every((m: any) => typeof m.isUsable === 'boolean' && typeof m.methodUsabilityReason === 'string'));
+
+    const renamed = await h.call('PATCH', `/api/flows/${h.tenant.tenantId}/sign-in/${flowId}/security-info/methods/${reg.body.passkey.id}`, { token: null, body: { displayName: 'Work laptop' } });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    const gone = await h.call('DELETE', `/api/flows/${h.tenant.tenantId}/sign-in/${flowId}/security-info/methods/${spare.body.passkey.id}`, { token: null });
+    assert.equal(gone.status, 204);
+    const after = (await list(flowId)).body.value.filter((m: any) => m['@odata.type'] === '#microsoft.graph.fido2AuthenticationMethod');
+    assert.deepEqual(after.map((m: any) => m.displayName), ['Work laptop']);
+    const trail = (await audits(u.id)).slice(-2);
+    assert.deepEqual(trail.map((a: any) => a.activityDisplayName), ['User updated security info', 'User deleted security info']);
+    assert.ok(trail.every((a: any) => a.initiatedBy.user?.userPrincipalName === u.upn));
+  });
+
   test('CA-5: an applicable block ends the sign-in with 53003, and the record says which policy', async () => {
     const u = await newUser();
     const group = await h.call('POST', '/graph/v1.0/groups', { body: { displayName: 'Blocked people', mailNickname: 'blocked', securityEnabled: true, mailEnabled: false } });
