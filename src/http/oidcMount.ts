@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isGuid } from '../domain/validation.ts';
+import { withOfflineAccessConsent } from '../oidc/interactions.ts';
 import type { TenantProviders } from '../oidc/provider.ts';
 import { graphErrorBody } from './errors.ts';
 import type { Metrics } from './metrics.ts';
@@ -25,6 +26,12 @@ export async function oidcRoutes(app: FastifyInstance, providers: TenantProvider
     const prefix = `/${tenantId}/v2.0`;
     raw.originalUrl = raw.url;
     raw.url = raw.url!.slice(prefix.length) || '/';
+    if (req.method === 'GET' && raw.url.startsWith('/auth?')) {
+      // Registered apps are admin-consented: offline_access needs no prompt=consent (interactions.ts).
+      raw.url = withOfflineAccessConsent(raw.url);
+      // oidc-provider finds its mount path as the part of originalUrl before url.
+      raw.originalUrl = `${prefix}${raw.url}`;
+    }
     reply.raw.setHeader('x-request-id', req.id);
     reply.raw.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

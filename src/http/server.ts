@@ -18,6 +18,7 @@ import { flowRoutes } from './flows.ts';
 import { loadAuthenticatorCatalog, type AuthenticatorCatalog } from '../methods/passkey/index.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { oidcRoutes } from './oidcMount.ts';
+import { signInPageRoutes } from './pages/signIn.ts';
 
 export type ServerDeps = { database: OpenDatabase; config: Config; logger?: boolean; catalog?: AuthenticatorCatalog };
 
@@ -68,7 +69,7 @@ export async function buildServer(deps: ServerDeps) {
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.sent && req.routeOptions.url?.startsWith('/:tenantId/')) return; // hijacked OIDC routes count themselves
+    if (reply.sent && req.routeOptions.url?.startsWith('/:tenantId/v2.0')) return; // hijacked OIDC routes count themselves
     metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
@@ -105,6 +106,7 @@ export async function buildServer(deps: ServerDeps) {
 
   const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl, trustProxy: config.trustProxy !== false });
   await app.register(async (scope) => oidcRoutes(scope, providers, metrics));
+  signInPageRoutes(app, db, providers);
 
   return { app, metrics };
 }

@@ -5,24 +5,37 @@ import type { Application } from '../domain/resources.ts';
  * carries their hashes (`gatehouse_secret_hashes`) and `compareClientSecret` is replaced to
  * compare hashes (see provider.ts); `client_secret` holds a non-secret placeholder only so that
  * oidc-provider accepts a secret-based auth method.
+ *
+ * How an app authenticates at the token endpoint follows its platforms, as in Entra:
+ * - `web` redirect URIs with a live secret, or an automation app: a confidential client
+ *   (`client_secret_post`);
+ * - otherwise (`spa` or `publicClient` redirect URIs only, or no secret): a public client
+ *   (`none`), which must use PKCE (provider.ts). A SPA's secret, if it has one, is not used.
+ * Apps with redirect URIs may use the authorization code and refresh token grants; automation
+ * apps with a secret, client credentials.
  */
 export function clientMetadata(rec: { app: Application; secretHashes: { hash: string; endDateTime: Date }[] }, now: Date): Record<string, unknown> {
   const { app } = rec;
   const live = rec.secretHashes.filter((s) => s.endDateTime.getTime() > now.getTime()).map((s) => s.hash);
   const redirectUris = [...app.web.redirectUris, ...app.spa.redirectUris, ...app.publicClient.redirectUris];
-  const confidential = live.length > 0;
+  const confidential = live.length > 0 && (app.web.redirectUris.length > 0 || app.gatehouseKind === 'automation' || redirectUris.length === 0);
   const grantTypes: string[] = [];
   if (redirectUris.length > 0) grantTypes.push('authorization_code', 'refresh_token');
   if (confidential && app.gatehouseKind === 'automation') grantTypes.push('client_credentials');
+  // Native apps (publicClient redirect URIs only) may use custom schemes and loopback ports.
+  const native = app.publicClient.redirectUris.length > 0 && app.web.redirectUris.length === 0 && app.spa.redirectUris.length === 0;
   return {
     client_id: app.appId,
     client_name: app.displayName,
+    application_type: native ? 'native' : 'web',
     redirect_uris: redirectUris,
     grant_types: grantTypes,
     response_types: redirectUris.length > 0 ? ['code'] : [],
     token_endpoint_auth_method: confidential ? 'client_secret_post' : 'none',
+    // CA-7: every ID token says when the user authenticated.
+    require_auth_time: true,
     ...(confidential ? { client_secret: `hashed:${live[0]}` } : {}),
-    gatehouse_secret_hashes: live,
+    gatehouse_secret_hashes: confidential ? live : [],
     gatehouse_permissions: app.gatehouseGraphPermissions,
   };
 }

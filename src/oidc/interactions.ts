@@ -1,0 +1,214 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { FIRST_PARTY_APPS } from '../domain/directory.ts';
+import { GatehouseError } from '../domain/errors.ts';
+import { completedSignIn } from '../flows/sign-in/flow.ts';
+import type { Db } from '../store/database.ts';
+import { lockFlow } from '../store/signInFlows.ts';
+
+/**
+ * The hand-off between oidc-provider's authorization endpoint and Gatehouse's sign-in flow
+ * (docs/flows.md, "Signing in for an app"). oidc-provider redirects every authorization request
+ * to the sign-in page with an interaction uid (and a cookie naming it); the page runs a flow
+ * bound to that uid; once the flow's decision grants, `finishInteraction` turns it into
+ * oidc-provider's login and consent result, and the browser resumes the authorization.
+ */
+
+/** CA-2 / CA-7: the authentication context class references an app may ask for. */
+export const AUTHENTICATION_CONTEXTS: readonly string[] = Array.from({ length: 99 }, (_, i) => `c${i + 1}`);
+const CONTEXT = /^c([1-9]|[1-9][0-9])$/;
+
+/** The user action an app's sign-ins carry: the first-party security-info and device registration apps (DIR-5, CA-2). */
+export function userActionFor(appId: string): 'urn:user:registersecurityinfo' | 'urn:user:registerdevice' | null {
+  const key = FIRST_PARTY_APPS.find((a) => a.appId === appId.toLowerCase())?.key;
+  return key === 'securityInfo' ? 'urn:user:registersecurityinfo' : key === 'deviceRegistration' ? 'urn:user:registerdevice' : null;
+}
+
+type AcrRequest = { essential?: boolean; value?: unknown; values?: unknown } | null | undefined;
+
+function parseClaims(claims: unknown): { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> } {
+  if (typeof claims === 'string') {
+    try {
+      return parseClaims(JSON.parse(claims));
+    } catch {
+      return {};
+    }
+  }
+  return claims && typeof claims === 'object' ? claims as { id_token?: Record<string, unknown> } : {};
+}
+
+function acrValuesOf(request: AcrRequest): string[] {
+  if (!request || typeof request !== 'object') return [];
+  const out: unknown[] = [];
+  if (typeof request.value === 'string') out.push(request.value);
+  if (Array.isArray(request.values)) out.push(...request.values);
+  return out.filter((v): v is string => typeof v === 'string');
+}
+
+/**
+ * CA-7: the authentication contexts an authorization request names, from `acr_values` and from
+ * the `claims` parameter's `id_token.acr` (`value` or `values`). Values other than c1..c99 are
+ * not contexts and are ignored.
+ */
+export function requestedContexts(params: { acr_values?: unknown; claims?: unknown }): string[] {
+  const fromAcrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
+  const fromClaims = acrValuesOf(parseClaims(params.claims).id_token?.acr as AcrRequest);
+  return [...new Set([...fromAcrValues, ...fromClaims].filter((c) => CONTEXT.test(c)))].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+}
+
+/** The claim names a `claims` parameter asks for, so the grant covers them (no consent screen). */
+function requestedClaimNames(claims: unknown): string[] {
+  const c = parseClaims(claims);
+  return [...new Set([...Object.keys(c.id_token ?? {}), ...Object.keys(c.userinfo ?? {})])];
+}
+
+/**
+ * The authorization endpoint's interaction policy:
+ * - `gatehouse_sign_in`: every authorization request is decided by a Gatehouse sign-in flow
+ *   (SIG-1), so Conditional Access is evaluated for this app, this request's contexts and this
+ *   client, never skipped because a browser session exists for another app. An existing
+ *   oidc-provider session alone therefore never completes a request: `prompt=none` gets
+ *   `login_required`.
+ * - `essential_acr`: the token's `acr` is the space-separated set of contexts the sign-in met
+ *   (CA-7). A context requested as essential (`claims.id_token.acr` with `essential: true`) that
+ *   the sign-in did not meet fails the request with `access_denied` (OpenID Connect Core
+ *   5.5.1.1), instead of oidc-provider's exact-string comparison, which would ask for a new
+ *   sign-in forever.
+ */
+export function signInPolicy(): interactionPolicy.DefaultPolicy {
+  const { Check } = interactionPolicy;
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.remove('essential_acrs');
+  login.checks.remove('essential_acr');
+  login.checks.add(new Check('gatehouse_sign_in', 'End-User authentication is required: Gatehouse decides every authorization request with a sign-in', 'login_required', (ctx) => (
+    ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT
+  )));
+  login.checks.add(new Check('essential_acr', 'none of the essential authentication contexts could be satisfied', (ctx: KoaContextWithOIDC) => {
+    if (!ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT; // the sign-in about to happen asks for them
+    const request = (ctx.oidc.claims as { id_token?: { acr?: AcrRequest } } | undefined)?.id_token?.acr;
+    if (!request?.essential) return Check.NO_NEED_TO_PROMPT;
+    const wanted = acrValuesOf(request);
+    if (wanted.length === 0) return Check.NO_NEED_TO_PROMPT;
+    const met = new Set((ctx.oidc.acr ?? '').split(' ').filter(Boolean));
+    if (wanted.some((v) => met.has(v))) return Check.NO_NEED_TO_PROMPT;
+    throw new errors.AccessDenied(`the sign-in did not satisfy any of the essential authentication contexts ${wanted.join(', ')} (CA-7); satisfied: ${[...met].join(', ') || 'none'}`);
+  }));
+  return policy;
+}
+
+/**
+ * Registered apps are consented by their administrator (Entra's model), so `offline_access`
+ * needs no `prompt=consent` from the app: an authorization request (query form) that asks for it
+ * without a prompt gets `prompt=consent` added, which is what oidc-provider requires to keep the
+ * scope (OpenID Connect Core 11). No consent screen is shown: the sign-in grants the scopes.
+ * `prompt=none` is left alone. Returns the (possibly rewritten) path and query.
+ */
+export function withOfflineAccessConsent(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  if (q === -1) return pathAndQuery;
+  const params = new URLSearchParams(pathAndQuery.slice(q + 1));
+  const scope = params.get('scope');
+  if (!scope || !scope.split(' ').includes('offline_access') || params.getAll('scope').length !== 1) return pathAndQuery;
+  const prompts = params.getAll('prompt');
+  if (prompts.length > 1) return pathAndQuery; // oidc-provider refuses duplicates itself
+  const prompt = prompts[0]?.split(' ').filter(Boolean) ?? [];
+  if (prompt.includes('none') || prompt.includes('consent')) return pathAndQuery;
+  params.set('prompt', [...prompt, 'consent'].join(' '));
+  return `${pathAndQuery.slice(0, q)}?${params.toString()}`;
+}
+
+/** A sign-in page or completion that doesn't match the browser's pending authorization request. */
+export class InteractionRefused extends GatehouseError {
+  constructor(status: number, code: 'InteractionNotFound' | 'InteractionMismatch', message: string, detail?: string) {
+    super(status, code, message, detail ? { detail } : {});
+  }
+}
+
+type Raw = { req: IncomingMessage; res: ServerResponse };
+
+/**
+ * The browser's pending authorization request, from oidc-provider's interaction cookie, checked
+ * against the uid in the URL (a stale tab or a link opened elsewhere doesn't match).
+ */
+export async function pendingInteraction(provider: Provider, raw: Raw, uid: string) {
+  let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+  try {
+    details = await provider.interactionDetails(raw.req, raw.res);
+  } catch (err) {
+    if (err instanceof errors.SessionNotFound) {
+      throw new InteractionRefused(400, 'InteractionNotFound', 'This sign-in has expired or was opened in another browser. Go back to the app and sign in again.', err.error_description);
+    }
+    throw err;
+  }
+  if (details.uid !== uid) {
+    throw new InteractionRefused(400, 'InteractionNotFound', 'This sign-in page is out of date: another sign-in was started in this browser. Go back to the app and sign in again.', `cookie names interaction ${details.uid}, the URL ${uid}`);
+  }
+  const params = details.params as { client_id: string; scope?: string; claims?: string; acr_values?: string; login_hint?: string };
+  return {
+    uid: details.uid,
+    clientId: params.client_id,
+    loginHint: typeof params.login_hint === 'string' ? params.login_hint.slice(0, 256) : null,
+    authenticationContexts: requestedContexts(params),
+    userAction: userActionFor(params.client_id),
+    details,
+  };
+}
+
+/**
+ * Completes the pending authorization request with a granted sign-in flow. The flow must have
+ * been started for this very request: same interaction uid, same app, the same user action and
+ * at least the contexts the app asked for, so that a flow decided for a laxer app or context
+ * can't be spent on this one. Then the flow is completed (single use), a grant for the requested
+ * scopes and claims is saved (registered apps need no consent screen), and oidc-provider stores
+ * the login: `amr`, `acr` (the contexts met, space-separated) and `auth_time` come from the flow.
+ * Returns the URL that resumes the authorization request.
+ */
+export async function finishInteraction(provider: Provider, db: Db, tenantId: string, raw: Raw, uid: string, flowId: string, now: Date): Promise<string> {
+  const pending = await pendingInteraction(provider, raw, uid);
+  const flow = await lockFlow(db, tenantId, flowId, now);
+  if (flow) {
+    const s = flow.state;
+    const problems = [
+      s.interactionUid !== uid ? `it was started for interaction ${s.interactionUid ?? '(none)'}` : '',
+      (s.appId ?? '').toLowerCase() !== pending.clientId.toLowerCase() ? `it is for app ${s.appId ?? '(none)'}, the request for ${pending.clientId}` : '',
+      (s.userAction ?? null) !== pending.userAction ? `its user action is ${s.userAction ?? 'none'}, the app's ${pending.userAction ?? 'none'}` : '',
+      pending.authenticationContexts.some((c) => !(s.authenticationContexts ?? []).includes(c))
+        ? `it was started for contexts [${(s.authenticationContexts ?? []).join(', ')}], the request asks for [${pending.authenticationContexts.join(', ')}]` : '',
+    ].filter(Boolean);
+    if (problems.length) {
+      throw new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', problems.join('; '));
+    }
+  }
+  // An unknown, expired or completed flow: completedSignIn refuses it with its own code.
+  const done = await completedSignIn(db, tenantId, flowId, now);
+  if (done.interactionUid !== uid) {
+    throw new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', `flow ${flowId} is bound to interaction ${done.interactionUid ?? '(none)'}, not ${uid}`);
+  }
+
+  const { details } = pending;
+  // Another user signed in in this browser before: that oidc-provider session ends here, instead
+  // of oidc-provider asking the user to confirm a logout when the authorization resumes.
+  if (details.session?.accountId && details.session.accountId !== done.userId) {
+    const previous = await provider.Session.findByUid(details.session.uid);
+    details.session = undefined;
+    details.grantId = undefined;
+    await details.save(Math.max(details.exp - Math.floor(now.getTime() / 1000), 1));
+    await previous?.destroy();
+  }
+  const params = details.params as { client_id: string; scope?: string; claims?: string };
+  const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+  const grant = existing && existing.accountId === done.userId && existing.clientId === params.client_id
+    ? existing
+    : new provider.Grant({ accountId: done.userId, clientId: params.client_id });
+  if (params.scope) grant.addOIDCScope(params.scope);
+  const claims = requestedClaimNames(params.claims);
+  if (claims.length) grant.addOIDCClaims(claims);
+  const grantId = await grant.save();
+
+  return provider.interactionResult(raw.req, raw.res, {
+    login: { accountId: done.userId, amr: done.amr, acr: done.acr.join(' ') || undefined, ts: done.authTime, remember: false },
+    consent: { grantId },
+  }, { mergeWithLastSubmission: false });
+}
