@@ -2,6 +2,12 @@
 // The sign-in page's script (src/http/pages/signIn.ts renders the page). It drives the JSON flow
 // API (docs/flows.md) for the OIDC interaction named in the page, shows each decision, and once
 // a decision grants, completes the interaction and follows the app's redirect.
+//
+// A `register` decision (PLT-4 registration interrupt, or an enforced PLT-5 campaign) is handled
+// here: the page says why, registers a passkey inside the flow (`register/options`,
+// navigator.credentials.create, `register`), then has the user use it at once (the passkey
+// step), whose decision grants. A `nudge` on a grant (PLT-5 campaign) offers "Add a passkey" or
+// "Not now" before completing.
 
 const main = document.getElementById('sign-in');
 if (main) start(main);
@@ -24,9 +30,16 @@ function start(main) {
     tap: $('tap'), tapHeading: $('tap-heading'), tapCode: $('tap-code'), tapBack: $('tap-back'),
     decision: $('decision'), decisionHeading: $('decision-heading'), decisionText: $('decision-text'), decisionList: $('decision-list'),
     decisionCode: $('decision-code'), decisionPasskey: $('decision-passkey'), decisionRestart: $('decision-restart'),
+    register: $('register'), registerHeading: $('register-heading'), registerText: $('register-text'), registerList: $('register-list'),
+    registerCode: $('register-code'), registerForm: $('register-form'), registerSubmit: $('register-submit'), passkeyName: $('passkey-name'), registerOther: $('register-other'),
+    nudge: $('nudge'), nudgeHeading: $('nudge-heading'), nudgeText: $('nudge-text'), nudgeAdd: $('nudge-add'), nudgeLater: $('nudge-later'),
     cancel: $('cancel'),
   };
   let flowId = null;
+  /** 'required' (a register decision: register, then use the passkey) or 'nudge' (optional: register, then complete). */
+  let registerMode = 'required';
+  /** The flow in which a passkey was already registered (so a retry only uses it). */
+  let registeredIn = null;
 
   if (!webauthn) {
     ui.passkeyButton.disabled = true;
@@ -64,6 +77,7 @@ function start(main) {
       err.status = res.status;
       err.code = e.code || null;
       err.errorCode = e.errorCode || null;
+      err.decision = e.decision || null;
       throw err;
     }
     return data;
@@ -80,11 +94,13 @@ function start(main) {
       focus.setAttribute('aria-errormessage', 'alert');
       focus.focus();
     }
+    // The alert sits above the forms: keep it in sight when the field that failed is further down.
+    if (ui.alert.scrollIntoView) ui.alert.scrollIntoView({ block: 'nearest' });
   }
 
   function clearAlert() {
     ui.alert.textContent = '';
-    for (const el of [ui.username, ui.tapCode]) {
+    for (const el of [ui.username, ui.tapCode, ui.passkeyName]) {
       el.removeAttribute('aria-invalid');
       el.removeAttribute('aria-errormessage');
     }
@@ -103,7 +119,7 @@ function start(main) {
   }
 
   function show(section) {
-    for (const s of [ui.start, ui.tap, ui.decision]) s.hidden = s !== section;
+    for (const s of [ui.start, ui.tap, ui.decision, ui.register, ui.nudge]) s.hidden = s !== section;
   }
 
   async function flow() {
@@ -114,6 +130,15 @@ function start(main) {
     flowId = (await post(api, body)).flowId;
     return flowId;
   }
+
+  const listItems = (list, items) => {
+    list.replaceChildren(...items.map((t) => {
+      const li = document.createElement('li');
+      li.textContent = t;
+      return li;
+    }));
+    list.hidden = items.length === 0;
+  };
 
   const methodLabel = (type) => ({
     fido2: 'Passkey', temporaryAccessPass: 'Temporary Access Pass', password: 'Password', softwareOath: 'Authenticator app code',
@@ -154,6 +179,49 @@ function start(main) {
     return post(`${api}/${id}/passkey`, { credential });
   }
 
+  /** register/options → navigator.credentials.create → register. Resolves with the register step's answer. */
+  async function registerPasskey(displayName) {
+    const id = await flow();
+    status('Preparing your new passkey…');
+    const options = await post(`${api}/${id}/register/options`, {});
+    const o = options.publicKey;
+    const publicKey = {
+      ...o,
+      challenge: fromB64url(o.challenge),
+      user: { ...o.user, id: fromB64url(o.user.id) },
+      excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })),
+    };
+    status('Create your passkey: follow your browser’s or device’s prompt.');
+    let cred;
+    try {
+      cred = await navigator.credentials.create({ publicKey });
+    } catch (err) {
+      const e = new Error(err && err.name === 'NotAllowedError'
+        ? 'The passkey prompt was cancelled or timed out. Try again.'
+        : err && err.name === 'InvalidStateError'
+          ? 'This device already holds a passkey for your account here. Use another device or security key.'
+          : `The browser could not create a passkey: ${err && err.message ? err.message : err}`);
+      e.field = ui.passkeyName;
+      throw e;
+    }
+    const r = cred.response;
+    const response = {
+      clientDataJSON: toB64url(r.clientDataJSON), attestationObject: toB64url(r.attestationObject),
+      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+    };
+    if (typeof r.getAuthenticatorData === 'function') response.authenticatorData = toB64url(r.getAuthenticatorData());
+    if (typeof r.getPublicKeyAlgorithm === 'function') response.publicKeyAlgorithm = r.getPublicKeyAlgorithm();
+    const publicKeyCredential = {
+      id: cred.id, rawId: toB64url(cred.rawId), type: cred.type, response,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+      authenticatorAttachment: cred.authenticatorAttachment || null,
+    };
+    status('Saving your passkey…');
+    const body = { publicKeyCredential };
+    if (displayName) body.displayName = displayName;
+    return post(`${api}/${id}/register`, body);
+  }
+
   async function useTap(username, code) {
     const id = await flow();
     status('Checking your Temporary Access Pass…');
@@ -184,21 +252,63 @@ function start(main) {
     ui.decisionHeading.focus();
   }
 
+  /** The rule, policies and methods behind a register decision, as list items. */
+  function registrationReasons(d) {
+    const reg = d.registration || {};
+    const items = [];
+    if (reg.modes && reg.modes.length) items.push(`Method to add: ${reg.modes.map((m) => (m === 'fido2' ? 'a passkey' : methodLabel(m))).join(' or ')}`);
+    const rule = (d.platformRules || []).find((p) => p.id === reg.rule);
+    if (reg.rule) items.push(`Rule: ${rule ? rule.sentence.replace(/:.*$/, '') : reg.rule}`);
+    for (const q of d.requirements || []) {
+      if ((reg.requirementIds || []).includes(q.id) && q.source && q.source.displayName) items.push(`Policy: ${q.source.displayName}`);
+    }
+    return items;
+  }
+
+  function showRegister(d) {
+    registerMode = 'required';
+    const reg = d.registration || {};
+    ui.registerHeading.textContent = 'Add a passkey to continue';
+    ui.registerText.textContent = reg.rule === 'PLT-5'
+      ? `Your organisation asks everyone to add a passkey, and this sign-in can't continue without one (${reg.sentence || reg.rule}).`
+      : `Your organisation requires a passkey to sign in here, and you don't have one yet. ${reg.sentence || d.failureReason || ''}`.trim();
+    listItems(ui.registerList, registrationReasons(d));
+    ui.registerCode.textContent = d.errorCode ? `Error code: ${d.errorCode}` : '';
+    ui.registerOther.textContent = 'Start again';
+    ui.registerSubmit.textContent = 'Create a passkey';
+    show(ui.register);
+    status('');
+    ui.registerHeading.focus();
+  }
+
+  function showNudge(n) {
+    ui.nudgeText.textContent = `Passkeys are faster and safer than other ways to sign in. Add one now; it takes a moment.${
+      n.canSnooze === false ? '' : ' You can also do it later.'}`;
+    ui.nudgeLater.hidden = n.canSnooze === false;
+    show(ui.nudge);
+    status('');
+    ui.nudgeHeading.focus();
+  }
+
   async function decided(result) {
     const d = result && result.decision;
+    if (d && d.outcome === 'grant' && d.nudge && webauthn) return showNudge(d.nudge);
     if (!d || d.outcome === 'grant') return complete();
     if (d.outcome === 'challenge') {
-      const items = d.requirements.map((r) => `${r.description}${r.candidates.length ? ` — you can use: ${r.candidates.map((c) => c.displayName || methodLabel(c.type)).join(', ')}` : ''}`);
+      const items = d.requirements.map((r) => {
+        const use = r.candidates.length ? `You can use: ${r.candidates.map((c) => c.displayName || methodLabel(c.type)).join(', ')}` : '';
+        // The single requirement's description is usually the reason shown above it: don't say it twice.
+        if (r.description === d.failureReason && use) return use;
+        return `${r.description}${use ? ` — ${use[0].toLowerCase()}${use.slice(1)}` : ''}`;
+      });
       const passkey = webauthn && d.requirements.some((r) => r.candidates.some((c) => c.type === 'fido2'));
       return showDecision('More verification needed', d.failureReason || 'This app needs you to verify with another method.', items, d.errorCode,
         passkey);
     }
     if (d.outcome === 'register') {
       const reg = d.registration || {};
-      const items = [];
-      if (reg.modes && reg.modes.length) items.push(`Method to register: ${reg.modes.map((m) => (m === 'fido2' ? 'a passkey' : m)).join(' or ')}`);
-      if (reg.rule) items.push(`Rule: ${reg.rule}`);
-      return showDecision('Registration required', reg.sentence || d.failureReason || 'You need to register a security method before you can continue.', items, d.errorCode, false);
+      if (webauthn && (reg.modes || []).includes('fido2')) return showRegister(d);
+      return showDecision('Registration required', reg.sentence || d.failureReason || 'You need to register a security method before you can continue.', registrationReasons(d), d.errorCode, false);
     }
     return showDecision('You can’t sign in', d.failureReason || 'Sign-in was blocked.', [], d.errorCode, false);
   }
@@ -218,6 +328,52 @@ function start(main) {
         showAlert(`${err.message}${err.errorCode ? ` (error ${err.errorCode})` : ''}`, err.field || field);
       }
     } finally {
+      busy(false);
+    }
+  }
+
+  /**
+   * Register, then (for a required registration) use the new passkey at once: the passkey step's
+   * decision grants and the sign-in completes. A refusal or failure stays on this form, in the
+   * alert region with its code (a 403 carries the security-info decision, a 400 the SC-8 reason).
+   */
+  async function runRegister() {
+    clearAlert();
+    busy(true);
+    try {
+      // After a successful registration whose use then failed, a retry only uses the passkey.
+      if (!registeredIn || registeredIn !== flowId) {
+        await registerPasskey(ui.passkeyName.value.trim());
+        registeredIn = flowId;
+      }
+      if (registerMode === 'nudge') {
+        await complete();
+        return;
+      }
+      status('Passkey added. Now use it to finish signing in.');
+      await decided(await usePasskey(ui.username.value.trim()));
+    } catch (err) {
+      status('');
+      if (err.code === 'FlowExpired' && err.status === 404) flowId = null;
+      const codes = [err.code, err.errorCode].filter(Boolean).join(' ');
+      const rule = err.decision && err.decision.platformRules && err.decision.platformRules.length
+        ? ` ${err.decision.platformRules.map((p) => p.id).join(', ')}.` : '';
+      showAlert(`${err.message}${rule}${codes ? ` (error ${codes})` : ''}`, err.field || ui.passkeyName);
+      if (registeredIn && registeredIn === flowId) ui.registerSubmit.textContent = 'Use the new passkey';
+    } finally {
+      busy(false);
+    }
+  }
+
+  /** Complete a granted flow (after a nudge). */
+  async function finish() {
+    clearAlert();
+    busy(true);
+    try {
+      await complete();
+    } catch (err) {
+      status('');
+      showAlert(`${err.message}${err.errorCode ? ` (error ${err.errorCode})` : ''}`, null);
       busy(false);
     }
   }
@@ -259,6 +415,39 @@ function start(main) {
     show(ui.start);
     ui.username.focus();
   });
+
+  ui.registerForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    return runRegister();
+  });
+
+  ui.registerOther.addEventListener('click', () => {
+    if (registerMode === 'nudge') {
+      // "Not now" from the nudge's form: carry on signing in.
+      return finish();
+    }
+    flowId = null;
+    clearAlert();
+    ui.tapCode.value = '';
+    show(ui.start);
+    return ui.username.focus();
+  });
+
+  ui.nudgeAdd.addEventListener('click', () => {
+    registerMode = 'nudge';
+    clearAlert();
+    ui.registerHeading.textContent = 'Add a passkey';
+    ui.registerText.textContent = 'Your organisation’s registration campaign (PLT-5) asks you to add a passkey. You are already signed in; after this you return to the app.';
+    listItems(ui.registerList, []);
+    ui.registerCode.textContent = '';
+    ui.registerOther.textContent = 'Not now';
+    show(ui.register);
+    ui.passkeyName.focus();
+  });
+
+  // "Not now" just completes. Snoozing isn't recorded yet (the campaign's snooze count and date,
+  // PLT-5/SC-7, have no API to write them), so the nudge comes back at the next sign-in.
+  ui.nudgeLater.addEventListener('click', () => finish());
 
   ui.cancel.addEventListener('click', async () => {
     busy(true);

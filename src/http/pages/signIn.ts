@@ -97,6 +97,31 @@ export function signInPage(v: {
     </div>
   </section>
 
+  <section id="register" hidden aria-labelledby="register-heading">
+    <h2 id="register-heading" tabindex="-1">Add a passkey</h2>
+    <p id="register-text"></p>
+    <ul id="register-list"></ul>
+    <p id="register-code" class="code"></p>
+    <form id="register-form" novalidate>
+      <label for="passkey-name">Passkey name</label>
+      <input id="passkey-name" name="displayName" type="text" autocomplete="off" spellcheck="false" maxlength="200" aria-describedby="passkey-name-hint">
+      <p id="passkey-name-hint" class="hint">A name that helps you recognise this passkey later, for example “Work laptop”. You can leave it empty.</p>
+      <div class="actions">
+        <button type="submit" id="register-submit">Create a passkey</button>
+        <button type="button" id="register-other" class="secondary">Start again</button>
+      </div>
+    </form>
+  </section>
+
+  <section id="nudge" hidden aria-labelledby="nudge-heading">
+    <h2 id="nudge-heading" tabindex="-1">Add a passkey?</h2>
+    <p id="nudge-text"></p>
+    <div class="actions">
+      <button type="button" id="nudge-add">Add a passkey</button>
+      <button type="button" id="nudge-later" class="secondary">Not now</button>
+    </div>
+  </section>
+
   <p class="cancel"><button type="button" id="cancel" class="link">Cancel and go back to ${escapeHtml(v.appName)}</button></p>
 </main>`);
 }
