@@ -75,7 +75,7 @@ export async function registerPasskeyInFlow(ctx: SignInContext, rp: RelyingParty
         const locked = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
         if (locked.userId !== target.user.id) throw new SignInRefused('FlowNotGranted', 409, 'This sign-in belongs to another user.');
         const gate = await securityInfoGate(trx, ctx, locked);
-        if (gate.refusal) throw new SignInRefused(gate.refusal.name, 403, gate.refusal.message);
+        if (gate.refusal) throw new SignInRefused(gate.refusal.name, 403, gate.refusal.message, undefined, gate.decision ? { decision: publicDecision(gate.decision) } : {});
       },
     },
   );
