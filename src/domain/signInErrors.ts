@@ -26,6 +26,8 @@ export const SIGN_IN_ERRORS = {
   BlockedFromRegistering: { code: 53010, text: 'Security information registration is blocked by policy.' },
   SignInFrequency: { code: 70043, text: 'The session is older than the sign-in frequency allows; sign in again.' },
   SessionRevoked: { code: 50173, text: 'The session was revoked; sign in again.' },
+  InvalidGrant: { code: 70000, text: 'The refresh token is not valid: unknown, already used, or for another app.' },
+  ExpiredOrRevokedGrant: { code: 70008, text: 'The refresh token or its grant has expired or was revoked.' },
   SecurityInfoMfaRequired: { code: 900401, text: 'Opening security info needs multifactor authentication in this session (PLT-1).' },
   SecurityInfoNotFresh: { code: 900402, text: 'This security-info change needs a recent strong authentication (PLT-2).' },
   ExistingMethodRequired: { code: 900403, text: 'Sign in with an existing phishing-resistant method before changing security info (PLT-3).' },

@@ -3,9 +3,16 @@ import type Provider from 'oidc-provider';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { FIRST_PARTY_APPS } from '../domain/directory.ts';
 import { GatehouseError } from '../domain/errors.ts';
-import { completedSignIn } from '../flows/sign-in/flow.ts';
+import { completedSignIn, SignInRefused } from '../flows/sign-in/flow.ts';
+import { SIGN_IN_ERRORS } from '../domain/signInErrors.ts';
 import type { Db } from '../store/database.ts';
 import { lockFlow } from '../store/signInFlows.ts';
+import { writeSignIn } from '../store/signIns.ts';
+import { findUser } from '../store/users.ts';
+import { grantTtlFor } from './tokenLifetimes.ts';
+
+/** How long a grant (and so any refresh token from it) lives at most, rotations included. */
+export const REFRESH_TOKEN_FAMILY_SECONDS = 90 * 24 * 3600;
 
 /**
  * The hand-off between oidc-provider's authorization endpoint and Gatehouse's sign-in flow
@@ -164,6 +171,15 @@ export async function pendingInteraction(provider: Provider, raw: Raw, uid: stri
  * scopes and claims is saved (registered apps need no consent screen), and oidc-provider stores
  * the login: `amr`, `acr` (the contexts met, space-separated) and `auth_time` come from the flow.
  * Returns the URL that resumes the authorization request.
+ *
+ * `max_age`: when the request carries it, the sign-in's last factor must be at most `max_age`
+ * seconds old at completion (`now - auth_time <= max_age`, whole seconds, the rule oidc-provider
+ * and openid-client apply to `auth_time`; so `max_age=0` is met by a factor in the same second).
+ * Otherwise the completion is refused (409, `SignInFrequency`, 70043) before the flow is spent,
+ * with a sign-in record, and the page must sign the user in again.
+ *
+ * TAP-8: a sign-in that used a pass gets its own Grant that expires when the pass does
+ * (`sessionNotAfter`); the tokens' lifetimes are capped at the Grant's end (tokenLifetimes.ts).
  */
 export async function finishInteraction(provider: Provider, db: Db, tenantId: string, raw: Raw, uid: string, flowId: string, now: Date): Promise<string> {
   const pending = await pendingInteraction(provider, raw, uid);
@@ -180,6 +196,7 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
     if (problems.length) {
       throw new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', problems.join('; '));
     }
+    await checkMaxAge(provider, db, tenantId, flow, pending.details.params as { max_age?: unknown; client_id: string }, now);
   }
   // An unknown, expired or completed flow: completedSignIn refuses it with its own code.
   const done = await completedSignIn(db, tenantId, flowId, now);
@@ -199,9 +216,12 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
   }
   const params = details.params as { client_id: string; scope?: string; claims?: string };
   const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
-  const grant = existing && existing.accountId === done.userId && existing.clientId === params.client_id
+  // A Grant that ends early (TAP-8) is never shared: not reused for this sign-in, nor reused by a later one.
+  const uncapped = (g: { iat?: number; exp?: number }) => g.exp === undefined || g.iat === undefined || g.exp - g.iat >= REFRESH_TOKEN_FAMILY_SECONDS;
+  const grant = existing && existing.accountId === done.userId && existing.clientId === params.client_id && !done.sessionNotAfter && uncapped(existing)
     ? existing
-    : new provider.Grant({ accountId: done.userId, clientId: params.client_id });
+    // BaseToken takes `expiresIn` (seconds) in place of ttl.Grant; the typings leave it out.
+    : new provider.Grant({ accountId: done.userId, clientId: params.client_id, expiresIn: grantTtlFor(done.sessionNotAfter, REFRESH_TOKEN_FAMILY_SECONDS, now) } as ConstructorParameters<typeof provider.Grant>[0]);
   if (params.scope) grant.addOIDCScope(params.scope);
   const claims = requestedClaimNames(params.claims);
   if (claims.length) grant.addOIDCClaims(claims);
@@ -211,4 +231,27 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
     login: { accountId: done.userId, amr: done.amr, acr: done.acr.join(' ') || undefined, ts: done.authTime, remember: false },
     consent: { grantId },
   }, { mergeWithLastSubmission: false });
+}
+
+/** The `max_age` check of `finishInteraction`, on the flow as locked (before completing it). */
+async function checkMaxAge(provider: Provider, db: Db, tenantId: string, flow: NonNullable<Awaited<ReturnType<typeof lockFlow>>>, params: { max_age?: unknown; client_id: string }, now: Date): Promise<void> {
+  const raw = params.max_age;
+  if (raw === undefined || raw === null || raw === '') return;
+  const maxAge = Number(raw);
+  const performed = flow.state.performed;
+  if (!Number.isFinite(maxAge) || maxAge < 0 || performed.length === 0) return; // oidc-provider validates max_age; no factor: completedSignIn refuses
+  const last = performed.reduce((a, p) => (p.at > a ? p.at : a), performed[0]!.at);
+  const age = Math.floor(now.getTime() / 1000) - Math.floor(Date.parse(last) / 1000);
+  if (age <= maxAge) return;
+  const user = flow.userId ? await findUser(db, tenantId, flow.userId) : undefined;
+  const detail = `max_age: the app asked for an authentication at most ${maxAge} s old; the sign-in's last factor is ${age} s old (${last})`;
+  await writeSignIn(db, tenantId, {
+    correlationId: flow.state.correlationId,
+    user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
+    app: { appId: params.client_id, displayName: (await provider.Client.find(params.client_id))?.clientName ?? params.client_id },
+    ipAddress: null,
+    status: { errorCode: SIGN_IN_ERRORS.SignInFrequency.code, failureReason: SIGN_IN_ERRORS.SignInFrequency.text, additionalDetails: detail },
+    authenticationDetails: [{ authenticationMethod: 'Previously satisfied', succeeded: false, authenticationStepResultDetail: detail }],
+  }, now);
+  throw new SignInRefused('SignInFrequency', 409, `The app asks for a sign-in within the last ${maxAge} seconds, and this one is ${age} seconds old. Sign in again.`, undefined, { maxAge, authAgeSeconds: age });
 }

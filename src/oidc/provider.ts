@@ -7,8 +7,10 @@ import { keySetVersion, publishedKeys } from '../store/signingKeys.ts';
 import { findTenant } from '../store/tenants.ts';
 import { serverSecret } from '../store/serverSecrets.ts';
 import { adapterFor } from './adapter.ts';
-import { AUTHENTICATION_CONTEXTS, signInPolicy } from './interactions.ts';
+import { AUTHENTICATION_CONTEXTS, REFRESH_TOKEN_FAMILY_SECONDS, signInPolicy } from './interactions.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './keys.ts';
+import { installRefreshSignInLog } from './refreshLog.ts';
+import { cappedTtl } from './tokenLifetimes.ts';
 
 export type OidcSettings = {
   /** Public base URL, e.g. http://localhost:8080 (no trailing slash). */
@@ -24,17 +26,16 @@ export const graphResource = (base: string) => `${base}/graph`;
 
 type Entry = { provider: Provider; keyVersion: string; checkedAt: number };
 
-/** How long a grant (and so any refresh token from it) lives at most, rotations included. */
-const REFRESH_TOKEN_FAMILY_SECONDS = 90 * 24 * 3600;
 
 /**
  * Refresh token lifetimes, as in Entra: 24 hours for public browser apps (SPA), never extended by
- * rotation; 14 days otherwise, renewed by each rotation up to the grant's 90 days.
+ * rotation; 14 days otherwise, renewed by each rotation up to the grant's 90 days. Never past the
+ * grant's end, which is the pass's end for a TAP sign-in (TAP-8, tokenLifetimes.ts).
  */
-function refreshTokenTtl(ctx: KoaContextWithOIDC, _token: unknown, client: Client): number {
+export function refreshTokenTtl(ctx: KoaContextWithOIDC, _token: unknown, client: Client): number {
   const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
-  if (client.clientAuthMethod === 'none' && client.applicationType === 'web') return rotated ? rotated.remainingTTL : 24 * 3600;
-  return 14 * 24 * 3600;
+  if (client.clientAuthMethod === 'none' && client.applicationType === 'web') return cappedTtl(ctx, rotated ? rotated.remainingTTL : 24 * 3600);
+  return cappedTtl(ctx, 14 * 24 * 3600);
 }
 
 /**
@@ -166,12 +167,14 @@ export class TenantProviders {
       rotateRefreshToken: true,
       ttl: {
         ClientCredentials: MAX_TOKEN_LIFETIME_SECONDS,
-        AccessToken: MAX_TOKEN_LIFETIME_SECONDS,
-        IdToken: MAX_TOKEN_LIFETIME_SECONDS,
+        // TAP-8: user tokens end no later than their grant, which ends with the pass (tokenLifetimes.ts).
+        AccessToken: (ctx) => cappedTtl(ctx, MAX_TOKEN_LIFETIME_SECONDS),
+        IdToken: (ctx) => cappedTtl(ctx, MAX_TOKEN_LIFETIME_SECONDS),
         AuthorizationCode: 60,
         // As long as a sign-in flow lives (src/flows/sign-in/flow.ts).
         Interaction: 15 * 60,
-        Session: 24 * 3600,
+        // Saved when an authorization resumes after a sign-in: capped like the tokens (TAP-8).
+        Session: (ctx) => cappedTtl(ctx, 24 * 3600),
         Grant: REFRESH_TOKEN_FAMILY_SECONDS,
         RefreshToken: refreshTokenTtl,
       },
@@ -190,6 +193,8 @@ export class TenantProviders {
     };
     const provider = new Provider(issuerFor(base, tenant.id), configuration);
     provider.proxy = this.#settings.trustProxy;
+    // LOG-1: every refresh (a non-interactive sign-in) writes a sign-in record.
+    installRefreshSignInLog(provider, db, tenant.id);
     // Secrets are stored as SHA-256 hashes (see clients.ts): compare the hash of what was presented.
     const ClientProto = (provider.Client as unknown as { prototype: { compareClientSecret(this: { gatehouse_secret_hashes?: string[] }, actual: string): Promise<boolean> } }).prototype;
     ClientProto.compareClientSecret = async function compareClientSecret(actual: string) {

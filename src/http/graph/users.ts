@@ -5,7 +5,8 @@ import { USER_PROPERTIES } from '../../domain/resources.ts';
 import { parseInput } from '../../domain/validation.ts';
 import type { Db } from '../../store/database.ts';
 import { listMemberOf } from '../../store/groups.ts';
-import { createUser, deleteUser, getUser, listUsers, revokeSignInSessions, updateUser, USER_FILTER_COLUMNS } from '../../store/users.ts';
+import { createUser, deleteUser, getUser, listUsers, updateUser, USER_FILTER_COLUMNS } from '../../store/users.ts';
+import { revokeSignInSessionsKeepingRefreshTraces } from '../../store/oidcTokenLookup.ts';
 import { collection, entity, noContent, requireScope, type GraphUrls } from './context.ts';
 
 type Id = { Params: { id: string } };
@@ -47,7 +48,8 @@ export function userRoutes(app: FastifyInstance, db: Db, urls: GraphUrls): void 
 
   app.post<Id>('/users/:id/revokeSignInSessions', async (req) => {
     requireScope(req, 'users.revokeSessions');
-    await db.transaction().execute((trx) => revokeSignInSessions(trx, req.caller.tenantId, req.params.id, new Date()));
+    // Refresh tokens are expired rather than deleted, so a later use is logged with the user (LOG-1).
+    await db.transaction().execute((trx) => revokeSignInSessionsKeepingRefreshTraces(trx, req.caller.tenantId, req.params.id, new Date()));
     return { '@odata.context': `${urls.base}/graph/v1.0/$metadata#Edm.Boolean`, value: true };
   });
 
