@@ -9,38 +9,51 @@
  * creates BENCH_USERS users, provisions each a passkey (a software authenticator per user, synced
  * style with a zero signature counter) and issues each a multi-use Temporary Access Pass. Then each
  * workload runs for a short warm-up and a measured BENCH_SECONDS with BENCH_CONCURRENCY virtual
- * users. A virtual user loops over complete flows; the user signing in rotates over all users on
- * every iteration, so no per-user throttle or row lock is shared by two flows at once:
+ * users (a comma-separated list, e.g. 8,32,64, runs the sign-in workloads at each). A virtual user
+ * loops over complete flows; the user signing in rotates over all users on every iteration, so no
+ * per-user throttle or row lock is shared by two flows at once (with more virtual users than
+ * BENCH_USERS it would be):
  *
  *   healthz  GET /healthz                                             1 request: the ratio baseline
  *   passkey  POST sign-in → POST passkey/options {} (usernameless)
  *            → sign with the software authenticator → POST passkey    3 requests
  *   tap      POST sign-in → POST tap {username, code}                  2 requests
  *
- * The client is Node's fetch (undici, keep-alive) in this process; the passkey workload also signs
- * the assertion (ECDSA P-256) here. Client and server share the machine's cores: the report gives
- * the bench process's CPU next to the server's. Nothing is asserted: failures are counted and shown.
+ * The client (BENCH_CLIENT: node:http with keep-alive by default, or fetch) runs in this process;
+ * the passkey workload also signs the assertion (ECDSA P-256) here. Client and server share the
+ * machine's cores: the report gives the bench process's CPU next to the server's, its share of the
+ * CPU bench + server + PostgreSQL used, and the CPU anything else on the machine used meanwhile.
+ * Nothing is asserted: failures are counted and shown.
  *
  * PostgreSQL: a fresh database on DATABASE_URL or TEST_DATABASE_URL when set; otherwise, as root
  * with Debian's postgresql package, a throwaway server on loopback (durable settings unless
- * BENCH_PG_FSYNC=off); otherwise a "PostgreSQL: skipped (why)" line.
+ * BENCH_PG_FSYNC=off; pg_stat_statements loaded unless BENCH_PG_STATEMENTS=off, for the
+ * statements and commits per flow; BENCH_PG_SOCKET=unix connects Gatehouse over its Unix socket);
+ * otherwise a "PostgreSQL: skipped (why)" line. BENCH_DB_POOL_MAX sets the server's pool size.
  *
  * Everything is bounded: each workload by its duration and per-request timeouts, setup steps by
  * timeouts, the whole run by a watchdog. Child processes, throwaway servers, databases and temp
  * dirs are removed on exit, also on failure. What both benches share is in bench/support.ts.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../test/support/softAuthenticator.ts';
 import {
-  childEnv, clientCredentialsToken, cpuDelta, cpuSeconds, DATABASES, freePort, initTenant, intEnv, log, postgresCpu, runBench,
-  SECONDS, SETUP_TIMEOUT_MS, startServer, WARMUP_SECONDS, type ServerProcess, type Target,
+  childEnv, clientCredentialsToken, cpuDelta, cpuSeconds, DATABASES, freePort, initTenant, intEnv, log, machineCpu, postgresCpu, runBench,
+  SECONDS, SETUP_TIMEOUT_MS, startServer, statementDelta, WARMUP_SECONDS, type ServerProcess, type Target,
 } from './support.ts';
 
 // ---------- settings (the shared ones are in ./support.ts) ----------
 
-const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8, 1, 200);
+/** BENCH_CONCURRENCY: one number or a comma-separated list (e.g. 8,32,64); the sign-in workloads run at each. */
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY || '8').split(',').map((v) => v.trim()).filter(Boolean).map((v) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error(`BENCH_CONCURRENCY='${process.env.BENCH_CONCURRENCY}' must be integers from 1 to 200, comma-separated`);
+  return n;
+});
+const CONCURRENCY = CONCURRENCIES[0]!;
 const USERS = intEnv('BENCH_USERS', 200, 1, 5000);
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -61,15 +74,43 @@ type Counters = {
 };
 const newCounters = (): Counters => ({ flows: 0, requests: 0, errors: 0, non2xx: 0, statuses: new Map(), latenciesMs: [], firstFailure: undefined });
 
-/** One request with Node's fetch (undici; keep-alive by default). Throws HttpFailure on non-2xx. */
+/**
+ * BENCH_CLIENT: `http` (default), node:http with a keep-alive agent, one socket per virtual user;
+ * or `fetch`, Node's fetch (undici, keep-alive), as earlier runs used. fetch costs the bench
+ * process about three times the CPU per request (web streams, an AbortSignal per request), CPU
+ * the server and PostgreSQL then lack on a 2-core machine.
+ */
+const CLIENT = process.env.BENCH_CLIENT || 'http';
+if (CLIENT !== 'http' && CLIENT !== 'fetch') throw new Error(`BENCH_CLIENT='${CLIENT}' must be http or fetch`);
+const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES), scheduling: 'lifo' });
+
+function httpRequest(url: string, method: string, headers: Record<string, string>, body: string | null): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+/** One request (see BENCH_CLIENT). Throws HttpFailure on non-2xx. */
 async function call<T = any>(c: Counters | undefined, base: string, method: string, path: string, opts: { body?: unknown; token?: string } = {}): Promise<T> {
   const headers: Record<string, string> = {};
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(`${base}${path}`, {
-    method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
+  const body = opts.body === undefined ? null : JSON.stringify(opts.body);
+  let res: { status: number; text: string };
+  if (CLIENT === 'http') res = await httpRequest(`${base}${path}`, method, headers, body);
+  else {
+    const r = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    res = { status: r.status, text: await r.text() };
+  }
+  const text = res.text;
   if (c) c.requests++;
   if (res.status < 200 || res.status > 299) {
     if (c) {
@@ -115,13 +156,18 @@ async function provisionUsers(base: string, origin: string, token: string, count
 
 type Flow = (c: Counters, k: number) => Promise<void>;
 type Row = {
-  workload: string; requestsPerFlow: number; flowsPerSec: number; reqPerSec: number; p50: number; p99: number;
+  workload: string; vus: number; requestsPerFlow: number; flowsPerSec: number; reqPerSec: number; p50: number; p99: number;
   errors: number; non2xx: number; statuses: string; firstFailure: string | undefined;
   serverCpuPct: number | undefined; serverCpuMsPerFlow: number | undefined; pgCpuMsPerFlow: number | undefined; benchCpuPct: number;
+  /** The bench process's share of the CPU the bench, the server and PostgreSQL used together. */
+  clientShare: number | undefined;
+  /** CPU used on the machine by anything else (other processes, the kernel outside them), % of one core. */
+  otherCpuPct: number | undefined;
+  statementsPerFlow: number | undefined; commitsPerFlow: number | undefined;
 };
 
 /** CONCURRENCY virtual users loop over `flow` until `seconds` have passed; in-flight flows finish (bounded by request timeouts). */
-async function loop(flow: Flow, seconds: number, counter: { k: number }): Promise<{ c: Counters; elapsed: number }> {
+async function loop(flow: Flow, seconds: number, counter: { k: number }, vus: number): Promise<{ c: Counters; elapsed: number }> {
   const c = newCounters();
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -138,7 +184,7 @@ async function loop(flow: Flow, seconds: number, counter: { k: number }): Promis
       }
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, vu));
+  await Promise.all(Array.from({ length: vus }, vu));
   return { c, elapsed: (performance.now() - start) / 1000 };
 }
 
@@ -147,29 +193,42 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-async function measure(server: ServerProcess, postmasterPid: number | undefined, label: string, requestsPerFlow: number, flow: Flow): Promise<Row> {
+async function measure(server: ServerProcess, target: Target, label: string, requestsPerFlow: number, flow: Flow, vus: number): Promise<Row> {
+  const { postmasterPid } = target;
   const counter = { k: 0 };
-  if (WARMUP_SECONDS > 0) await loop(flow, WARMUP_SECONDS, counter);
+  if (WARMUP_SECONDS > 0) await loop(flow, WARMUP_SECONDS, counter, vus);
+  const st0 = await target.statements?.();
+  const machine0 = machineCpu();
   const cpu0 = cpuSeconds(server.child.pid);
   const pg0 = postmasterPid ? postgresCpu(postmasterPid) : undefined;
   const bench0 = process.cpuUsage();
-  const { c, elapsed } = await loop(flow, SECONDS, counter);
+  const { c, elapsed } = await loop(flow, SECONDS, counter, vus);
   const bench = process.cpuUsage(bench0);
   const cpu1 = cpuSeconds(server.child.pid);
   const pgCpu = pg0 && postmasterPid ? cpuDelta(pg0, postgresCpu(postmasterPid)) : undefined;
+  const machine1 = machineCpu();
+  const st1 = await target.statements?.();
+  const st = st0 && st1 ? statementDelta(st0, st1) : undefined;
   const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+  const benchCpu = (bench.user + bench.system) / 1e6;
+  const ours = cpu === undefined ? undefined : benchCpu + cpu + (pgCpu ?? 0);
   const sorted = c.latenciesMs.sort((a, b) => a - b);
   const row: Row = {
-    workload: label, requestsPerFlow,
+    workload: label, vus, requestsPerFlow,
     flowsPerSec: c.flows / elapsed, reqPerSec: c.requests / elapsed,
     p50: percentile(sorted, 50), p99: percentile(sorted, 99),
     errors: c.errors, non2xx: c.non2xx, statuses: [...c.statuses].map(([s, n]) => `${s}×${n}`).join(' '), firstFailure: c.firstFailure,
     serverCpuPct: cpu === undefined ? undefined : (cpu / elapsed) * 100,
     serverCpuMsPerFlow: cpu === undefined || c.flows === 0 ? undefined : (cpu * 1000) / c.flows,
     pgCpuMsPerFlow: pgCpu === undefined || c.flows === 0 ? undefined : (pgCpu * 1000) / c.flows,
-    benchCpuPct: ((bench.user + bench.system) / 1e6 / elapsed) * 100,
+    benchCpuPct: (benchCpu / elapsed) * 100,
+    clientShare: ours ? (benchCpu / ours) * 100 : undefined,
+    otherCpuPct: ours !== undefined && machine0 && machine1 && (postmasterPid || target.name === 'PGlite')
+      ? Math.max(0, ((machine1.busy - machine0.busy - ours) / elapsed) * 100) : undefined,
+    statementsPerFlow: st && c.flows ? st.statements / c.flows : undefined,
+    commitsPerFlow: st && c.flows ? st.xactCommits / c.flows : undefined,
   };
-  log(`${label}: ${row.flowsPerSec.toFixed(0)} flows/s, ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.errors} errors, ${row.non2xx} non-2xx ${row.statuses}`);
+  log(`${label} × ${vus}: ${row.flowsPerSec.toFixed(0)} flows/s, ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.errors} errors, ${row.non2xx} non-2xx ${row.statuses}`);
   return row;
 }
 
@@ -177,7 +236,9 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`; // where the bench connects (the server listens on 127.0.0.1 only)
   const origin = `http://localhost:${port}`; // the public URL: WebAuthn RP id `localhost`, the origin the authenticator signs
-  const env = childEnv({ ...target.env, PORT: String(port), GATEHOUSE_PUBLIC_URL: origin });
+  // BENCH_DB_POOL_MAX: the server's GATEHOUSE_DB_POOL_MAX (childEnv drops GATEHOUSE_* variables of this process).
+  const pool: Record<string, string> = process.env.BENCH_DB_POOL_MAX ? { GATEHOUSE_DB_POOL_MAX: process.env.BENCH_DB_POOL_MAX } : {};
+  const env = childEnv({ ...target.env, PORT: String(port), GATEHOUSE_PUBLIC_URL: origin, ...pool });
   log(`${target.name}: gatehouse init`);
   const tenant = await initTenant(env);
   log(`${target.name}: starting server, public URL ${origin}`);
@@ -206,9 +267,11 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
     };
 
     const rows: Row[] = [];
-    rows.push(await measure(server, target.postmasterPid, 'GET /healthz (baseline)', 1, healthz));
-    rows.push(await measure(server, target.postmasterPid, 'passkey sign-in (usernameless)', 3, passkey));
-    rows.push(await measure(server, target.postmasterPid, 'TAP sign-in (multi-use)', 2, tap));
+    rows.push(await measure(server, target, 'GET /healthz (baseline)', 1, healthz, CONCURRENCY));
+    for (const vus of CONCURRENCIES) {
+      rows.push(await measure(server, target, 'passkey sign-in (usernameless)', 3, passkey, vus));
+      rows.push(await measure(server, target, 'TAP sign-in (multi-use)', 2, tap, vus));
+    }
     return { rows, serverLog: server.logLines };
   } finally {
     await server.stop();
@@ -217,35 +280,38 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
 
 // ---------- report ----------
 
-function table(rows: Row[], withPg: boolean): string {
+function table(rows: Row[], withPg: boolean, withStatements: boolean): string {
   const base = rows[0]!.reqPerSec;
   const fmt = (v: number | undefined, d: number) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
   const lines = [
-    `| workload | req/flow | flows/s | req/s | p50 ms/flow | p99 ms/flow | flows/s ÷ /healthz req/s | req/s ÷ /healthz req/s | server CPU % | server CPU ms/flow |${withPg ? ' PostgreSQL CPU ms/flow |' : ''} bench CPU % | errors / non-2xx |`,
-    `|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withPg ? '--:|' : ''}--:|---|`,
+    `| workload | VUs | req/flow | flows/s | req/s | p50 ms/flow | p99 ms/flow | flows/s ÷ /healthz req/s | server CPU % | server CPU ms/flow |${withPg ? ' PostgreSQL CPU ms/flow |' : ''}${withStatements ? ' statements/flow | commits/flow |' : ''} bench CPU % | bench share of CPU % | other load CPU % | errors / non-2xx |`,
+    `|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${withPg ? '--:|' : ''}${withStatements ? '--:|--:|' : ''}--:|--:|--:|---|`,
   ];
   for (const r of rows) {
     const bad = `${r.errors} / ${r.non2xx}${r.statuses ? ` (${r.statuses})` : ''}`;
-    lines.push(`| ${r.workload} | ${r.requestsPerFlow} | ${r.flowsPerSec.toFixed(0)} | ${r.reqPerSec.toFixed(0)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${(r.flowsPerSec / base).toFixed(3)} | ${(r.reqPerSec / base).toFixed(3)} | ${fmt(r.serverCpuPct, 0)} | ${fmt(r.serverCpuMsPerFlow, 2)} |${withPg ? ` ${fmt(r.pgCpuMsPerFlow, 2)} |` : ''} ${r.benchCpuPct.toFixed(0)} | ${bad} |`);
+    lines.push(`| ${r.workload} | ${r.vus} | ${r.requestsPerFlow} | ${r.flowsPerSec.toFixed(0)} | ${r.reqPerSec.toFixed(0)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${(r.flowsPerSec / base).toFixed(3)} | ${fmt(r.serverCpuPct, 0)} | ${fmt(r.serverCpuMsPerFlow, 2)} |${withPg ? ` ${fmt(r.pgCpuMsPerFlow, 2)} |` : ''}${withStatements ? ` ${fmt(r.statementsPerFlow, 1)} | ${fmt(r.commitsPerFlow, 1)} |` : ''} ${r.benchCpuPct.toFixed(0)} | ${fmt(r.clientShare, 0)} | ${fmt(r.otherCpuPct, 0)} | ${bad} |`);
   }
   const failures = rows.filter((r) => r.firstFailure).map((r) => `- ${r.workload}: first failure: ${r.firstFailure}`);
   return [lines.join('\n'), ...(failures.length ? ['', ...failures] : [])].join('\n');
 }
 
 await runBench({
-  watchdogSeconds: DATABASES.length * (3 * (SECONDS + WARMUP_SECONDS + 2 * REQUEST_TIMEOUT_MS / 1000 + 15) + 6 * SETUP_TIMEOUT_MS / 1000),
+  watchdogSeconds: DATABASES.length * ((1 + 2 * CONCURRENCIES.length) * (SECONDS + WARMUP_SECONDS + 2 * REQUEST_TIMEOUT_MS / 1000 + 15) + 6 * SETUP_TIMEOUT_MS / 1000),
   title: '# Gatehouse sign-in flow bench',
   about: [
-    `${SECONDS} s per workload after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCY} virtual users looping over complete flows (fetch with keep-alive in the bench process,`,
+    `${SECONDS} s per workload after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCIES.join(', ')} virtual users (VUs) looping over complete flows (${CLIENT === 'http' ? 'node:http' : 'fetch'} with keep-alive in the bench process,`,
     `server in a child process); ${USERS} users, each with a passkey (software authenticator, zero counter) and a multi-use TAP; users rotate per flow.`,
     'flows/s and req/s: completed over the measured time; p50/p99: one whole flow, client work (signing, JSON) included.',
     'Server CPU %: the gatehouse process (100 = one core; PGlite runs inside it). PostgreSQL CPU: the throwaway server\'s postmaster and',
-    'children (backends, WAL writer, ...). Bench CPU %: this process (HTTP client and, for passkeys, the ECDSA signing).',
+    'children (backends, WAL writer, ...). Bench CPU %: this process (HTTP client and, for passkeys, the ECDSA signing); its share: of the CPU',
+    'bench + server + PostgreSQL used. Other load: the rest of the machine\'s busy CPU over the window (other processes), % of one core.',
+    'statements/flow: top-level statements the server sent, BEGIN/COMMIT apart (pg_stat_statements); commits/flow: transactions committed,',
+    'autocommitted statements included (pg_stat_database, flushed about once a second, so ±a few %).',
   ],
   pgliteDescribe: 'PGlite (embedded, WASM PostgreSQL inside the server process, fsync off), fresh temp dir',
   noteUndroppedDatabase: true,
   async bench(target) {
     const { rows, serverLog } = await benchDatabase(target);
-    return { table: table(rows, target.postmasterPid !== undefined), serverLog };
+    return { table: table(rows, target.postmasterPid !== undefined, target.statements !== undefined), serverLog };
   },
 });

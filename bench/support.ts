@@ -111,6 +111,17 @@ export function postgresCpu(postmasterPid: number): Map<number, number> {
   }
   return out;
 }
+/** Busy and total CPU seconds of the whole machine so far (all cores), from /proc/stat; undefined off Linux. */
+export function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: (total - f[3]! - f[4]!) / CLK_TCK, total: total / CLK_TCK };
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU used between two snapshots; processes that started in between count in full, ones that exited are lost. */
 export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
   let sum = 0;
@@ -212,8 +223,23 @@ export async function clientCredentialsToken(t: Tenant, url: string = t.tokenEnd
 
 // ---------- databases ----------
 
-/** postmasterPid: set for a throwaway PostgreSQL, whose processes' CPU can then be read. */
-export type Target = { name: string; env: Record<string, string>; describe: string; postmasterPid?: number; teardown(): Promise<void> };
+/**
+ * postmasterPid: set for a throwaway PostgreSQL, whose processes' CPU can then be read.
+ * statements: set when pg_stat_statements can be read for the bench database.
+ */
+export type Target = {
+  name: string; env: Record<string, string>; describe: string; postmasterPid?: number;
+  statements?: () => Promise<StatementCounts>;
+  teardown(): Promise<void>;
+};
+/** Top-level statements the server ran in the bench database so far (pg_stat_statements, track=top): transaction control apart. */
+/** xactCommits: pg_stat_database's count, autocommitted statements included (flushed by backends about once a second). */
+export type StatementCounts = { statements: number; begins: number; commits: number; rollbacks: number; xactCommits: number };
+/** Counts between two snapshots. */
+export const statementDelta = (a: StatementCounts, b: StatementCounts): StatementCounts => ({
+  statements: b.statements - a.statements, begins: b.begins - a.begins, commits: b.commits - a.commits, rollbacks: b.rollbacks - a.rollbacks,
+  xactCommits: b.xactCommits - a.xactCommits,
+});
 type Skipped = { name: string; skipped: string };
 
 function pgliteTarget(describe: string): Target {
@@ -241,7 +267,7 @@ async function pgQuery<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promis
 }
 
 /** A throwaway PostgreSQL on loopback, the way .ci/postgres.sh starts one; returns its admin URL and postmaster pid. */
-async function startThrowawayPostgres(): Promise<{ url: string; postmasterPid: number | undefined } | { skipped: string }> {
+async function startThrowawayPostgres(): Promise<{ url: string; socketDir: string; postmasterPid: number | undefined } | { skipped: string }> {
   if (process.getuid?.() !== 0) return { skipped: 'no DATABASE_URL/TEST_DATABASE_URL and not root, so no throwaway server' };
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)) : [];
   versions.sort((a, b) => Number(a) - Number(b));
@@ -261,7 +287,9 @@ async function startThrowawayPostgres(): Promise<{ url: string; postmasterPid: n
   if (spawnSync('chown', ['postgres:postgres', dir]).status !== 0) throw new Error(`chown postgres ${dir} failed`);
   run([`${bin}/initdb`, '-D', join(dir, 'data'), '--auth=trust', '--no-sync', '-U', 'postgres']);
   const port = await freePort();
+  // pg_stat_statements (in Debian's server package) lets the bench count statements per flow; BENCH_PG_STATEMENTS=off leaves it out.
   const settings = [`-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c max_connections=100`];
+  if (process.env.BENCH_PG_STATEMENTS !== 'off') settings.push('-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top');
   if (PG_FAST) settings.push('-c fsync=off -c synchronous_commit=off -c full_page_writes=off');
   run([`${bin}/pg_ctl`, '-D', join(dir, 'data'), '-w', '-t', '60', '-l', join(dir, 'log'), '-o', settings.join(' '), 'start']);
   let postmasterPid: number | undefined;
@@ -270,7 +298,7 @@ async function startThrowawayPostgres(): Promise<{ url: string; postmasterPid: n
   } catch {
     postmasterPid = undefined;
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, postmasterPid };
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, socketDir: dir, postmasterPid };
 }
 
 /** A fresh database; `noteUndropped`: an exit before teardown says on stderr that the database may be left. */
@@ -278,18 +306,23 @@ async function postgresTarget(noteUndropped: boolean): Promise<Target | Skipped>
   let admin = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
   let origin = admin ? `on ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'TEST_DATABASE_URL'}` : 'throwaway server on loopback';
   let postmasterPid: number | undefined;
+  let socketDir: string | undefined;
   if (!admin) {
     const started = await startThrowawayPostgres();
     if ('skipped' in started) return { name: 'PostgreSQL', skipped: started.skipped };
     admin = started.url;
     postmasterPid = started.postmasterPid;
-    origin = `throwaway server on loopback${PG_FAST ? ' (BENCH_PG_FSYNC=off)' : ''}`;
+    // BENCH_PG_SOCKET=unix: the server connects over the throwaway server's Unix socket instead of TCP on loopback.
+    if (process.env.BENCH_PG_SOCKET === 'unix') socketDir = started.socketDir;
+    origin = `throwaway server on loopback${socketDir ? ', Gatehouse connected over its Unix socket (BENCH_PG_SOCKET=unix)' : ', Gatehouse connected over TCP'}${PG_FAST ? ' (BENCH_PG_FSYNC=off)' : ''}`;
   }
   const name = `bench_${randomBytes(6).toString('hex')}`;
   const info = await pgQuery(admin, async (c) => {
     await c.query(`CREATE DATABASE ${name}`);
     const get = async (s: string) => String((await c.query(`SHOW ${s}`)).rows[0]?.[s] ?? '?');
-    return { version: await get('server_version'), fsync: await get('fsync'), sync: await get('synchronous_commit') };
+    // Statement counts per flow, when the server has pg_stat_statements loaded (the throwaway one does).
+    const stats = await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').then(() => c.query('SELECT 1 FROM pg_stat_statements LIMIT 1')).then(() => true, () => false);
+    return { version: await get('server_version'), fsync: await get('fsync'), sync: await get('synchronous_commit'), stats };
   });
   const adminUrl = admin;
   const forgetDb = noteUndropped
@@ -300,6 +333,7 @@ async function postgresTarget(noteUndropped: boolean): Promise<Target | Skipped>
     : undefined;
   const u = new URL(admin);
   u.pathname = `/${name}`;
+  if (socketDir) u.searchParams.set('host', socketDir);
   // serve locks GATEHOUSE_DATA_DIR only in embedded mode; point it at an empty temp dir anyway so nothing lands in ./data.
   const unused = mkdtempSync(join(tmpdir(), 'gatehouse-bench-unused-'));
   const forget = onCleanup('unused data dir', () => rmSync(unused, { recursive: true, force: true }));
@@ -308,6 +342,17 @@ async function postgresTarget(noteUndropped: boolean): Promise<Target | Skipped>
     env: { DATABASE_URL: u.href, GATEHOUSE_DATA_DIR: unused },
     describe: `PostgreSQL ${info.version.split(' ')[0]} (${origin}; fsync=${info.fsync}, synchronous_commit=${info.sync}), fresh database ${name}`,
     ...(postmasterPid ? { postmasterPid } : {}),
+    ...(info.stats ? {
+      statements: () => pgQuery(adminUrl, async (c) => {
+        const r = await c.query<{ kind: string; n: string }>(`
+          SELECT CASE WHEN query ~* '^\\s*(begin|start transaction)' THEN 'begin' WHEN query ~* '^\\s*(commit|end)\\s*$' THEN 'commit'
+                      WHEN query ~* '^\\s*rollback' THEN 'rollback' ELSE 'statement' END AS kind, sum(calls)::text AS n
+          FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) GROUP BY 1`, [name]);
+        const n = (k: string) => Number(r.rows.find((x) => x.kind === k)?.n ?? 0);
+        const x = await c.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [name]);
+        return { statements: n('statement'), begins: n('begin'), commits: n('commit'), rollbacks: n('rollback'), xactCommits: Number(x.rows[0]?.n ?? 0) };
+      }),
+    } : {}),
     async teardown() {
       await pgQuery(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch((err: Error) => log(`could not drop ${name}: ${err.message}`));
       forgetDb?.();

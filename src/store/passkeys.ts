@@ -9,7 +9,7 @@ export type StoredFido2Method = {
   attestationVerified: boolean; createdDateTime: Date; lastUsedDateTime: Date | null; possiblyClonedDateTime: Date | null;
 };
 
-const toMethod = (r: Selectable<Fido2MethodTable>): StoredFido2Method => ({
+export const toMethod = (r: Selectable<Fido2MethodTable>): StoredFido2Method => ({
   id: r.id, userId: r.user_id, credentialId: r.credential_id, publicKey: Buffer.from(r.public_key, 'base64url'), signCount: Number(r.sign_count),
   displayName: r.display_name, aaguid: r.aaguid, model: r.model, passkeyType: r.passkey_type, backedUp: r.backed_up, transports: r.transports,
   attestationFormat: r.attestation_format, attestationVerified: r.attestation_verified, createdDateTime: r.created_at,
@@ -47,7 +47,12 @@ export async function deletePasskey(db: Db, tenantId: string, userId: string, id
 
 /** After a good assertion: the new counter (never lower) and when it was used. */
 export async function recordPasskeyUse(db: Db, id: string, signCount: number, backedUp: boolean, now: Date): Promise<void> {
-  await db.updateTable('fido2_methods').set({ sign_count: signCount, backed_up: backedUp, last_used_at: now }).where('id', '=', id).execute();
+  await recordPasskeyUseQuery(db, id, signCount, backedUp, now).execute();
+}
+
+/** `recordPasskeyUse` as a statement not yet run, e.g. for `writeSignInWith`. */
+export function recordPasskeyUseQuery(db: Db, id: string, signCount: number, backedUp: boolean, now: Date) {
+  return db.updateTable('fido2_methods').set({ sign_count: signCount, backed_up: backedUp, last_used_at: now }).where('id', '=', id);
 }
 
 /** PK-4: a counter went backwards; the credential may have been cloned. */

@@ -18,9 +18,10 @@ export async function lockPolicies(db: Db, tenantId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${'gatehouse:policies:' + tenantId}))`.execute(db);
 }
 
+/** A new version from the sequence (migration 4): never reused, even by a write that rolls back. */
 export async function bumpPolicyVersion(db: Db, tenantId: string): Promise<void> {
-  await db.insertInto('policy_versions').values({ tenant_id: tenantId, version: 1 })
-    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ version: sql`policy_versions.version + 1` })).execute();
+  await db.insertInto('policy_versions').values({ tenant_id: tenantId, version: sql<string>`nextval('policy_version_seq')` })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ version: sql<string>`nextval('policy_version_seq')` })).execute();
 }
 
 type Row = { id: string; document: Record<string, unknown>; created_at: Date; modified_at: Date };
@@ -119,18 +120,39 @@ export async function savePlatformSettings(db: Db, tenantId: string, settings: P
   await bumpPolicyVersion(db, tenantId);
 }
 
-const snapshots = new WeakMap<Db, Map<string, { version: string; snapshot: PolicySnapshot }>>();
+/**
+ * Cached snapshots per database and tenant. Keyed by the Kysely adapter, which a database handle
+ * shares with every transaction opened from it (a transaction is a new Kysely object each time,
+ * so keying by the handle itself would cache per transaction only).
+ */
+const snapshots = new WeakMap<object, Map<string, { version: string; snapshot: PolicySnapshot }>>();
+const cacheKey = (db: Db): object => db.getExecutor().adapter;
+
+/** The tenant's policy version: '0' until the first policy write. */
+export async function policyVersion(db: Db, tenantId: string): Promise<string> {
+  const v = await db.selectFrom('policy_versions').select('version').where('tenant_id', '=', tenantId).executeTakeFirst();
+  return String(v?.version ?? '0');
+}
 
 /**
- * Everything the engine needs about a tenant's policies (SIG-1). Cached per database handle and
- * tenant, keyed by the policy version every write bumps, so a sign-in costs one small read
- * unless something changed. Snapshots are frozen: callers never mutate them.
+ * Everything the engine needs about a tenant's policies (SIG-1). Cached per database and tenant,
+ * keyed by the policy version every write takes from a sequence, so a sign-in costs one small
+ * read unless something changed. Snapshots are frozen: callers never mutate them.
  */
 export async function loadPolicySnapshot(db: Db, tenantId: string): Promise<PolicySnapshot> {
-  const v = await db.selectFrom('policy_versions').select('version').where('tenant_id', '=', tenantId).executeTakeFirst();
-  const version = String(v?.version ?? '0');
-  let perDb = snapshots.get(db);
-  if (!perDb) snapshots.set(db, (perDb = new Map()));
+  return policySnapshotAt(db, tenantId, await policyVersion(db, tenantId));
+}
+
+/**
+ * The snapshot for a version the caller has just read in this transaction (e.g. with other facts
+ * in one query): from the cache when it matches, otherwise loaded and cached. Versions are never
+ * reused (migration 4), so a snapshot read inside a writing transaction that later rolls back is
+ * only ever served for its own, never-committed version.
+ */
+export async function policySnapshotAt(db: Db, tenantId: string, version: string): Promise<PolicySnapshot> {
+  const key = cacheKey(db);
+  let perDb = snapshots.get(key);
+  if (!perDb) snapshots.set(key, (perDb = new Map()));
   const cached = perDb.get(tenantId);
   if (cached && cached.version === version) return cached.snapshot;
   const [methodsPolicy, strengths, caPolicies, locations, platform] = [

@@ -34,9 +34,18 @@ export async function createFlow(db: Db, tenantId: string, appId: string | null,
 export async function lockFlow(db: Db, tenantId: string, id: string, now: Date): Promise<SignInFlow | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   const r = await db.selectFrom('sign_in_flows').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id.toLowerCase()).where('expires_at', '>', now).forUpdate().executeTakeFirst();
-  return r ? { id: r.id, tenantId: r.tenant_id, userId: r.user_id, state: r.state as SignInFlowState, expiresAt: r.expires_at } : undefined;
+  return r ? flowOf(r) : undefined;
 }
 
+/** A `sign_in_flows` row as a flow. */
+export const flowOf = (r: { id: string; tenant_id: string; user_id: string | null; state: unknown; expires_at: Date }): SignInFlow =>
+  ({ id: r.id, tenantId: r.tenant_id, userId: r.user_id, state: r.state as SignInFlowState, expiresAt: r.expires_at });
+
 export async function saveFlow(db: Db, flow: SignInFlow): Promise<void> {
-  await db.updateTable('sign_in_flows').set({ user_id: flow.userId, state: JSON.stringify(flow.state) }).where('id', '=', flow.id).execute();
+  await saveFlowQuery(db, flow).execute();
+}
+
+/** `saveFlow` as a statement not yet run (the flow as it is now), e.g. for `writeSignInWith`. */
+export function saveFlowQuery(db: Db, flow: SignInFlow) {
+  return db.updateTable('sign_in_flows').set({ user_id: flow.userId, state: JSON.stringify(flow.state) }).where('id', '=', flow.id);
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql, type OperationNodeSource } from 'kysely';
 import type { Db } from './database.ts';
 
 /** LOG-1: one signIn record per attempt, in Graph's shape (the fields this stage can fill). */
@@ -25,6 +26,25 @@ export type SignInRecord = {
 };
 
 export async function writeSignIn(db: Db, tenantId: string, r: SignInRecord, now: Date): Promise<string> {
+  const { id, insert } = signInInsert(db, tenantId, r, now);
+  await insert.execute();
+  return id;
+}
+
+/**
+ * `writeSignIn` together with other writes of the same step (update statements built on the
+ * step's transaction, e.g. `saveFlowQuery`), in one statement: the updates run as data-modifying
+ * WITH clauses of the insert. Fewer round trips; the same rows written in the same transaction.
+ */
+export async function writeSignInWith(db: Db, tenantId: string, r: SignInRecord, now: Date, writes: readonly OperationNodeSource[]): Promise<string> {
+  if (writes.length === 0) return writeSignIn(db, tenantId, r, now);
+  const { id, insert } = signInInsert(db, tenantId, r, now);
+  const ctes = writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`);
+  await sql`WITH ${sql.join(ctes)} ${insert}`.execute(db);
+  return id;
+}
+
+function signInInsert(db: Db, tenantId: string, r: SignInRecord, now: Date) {
   const id = randomUUID();
   const record = {
     id,
@@ -47,11 +67,11 @@ export async function writeSignIn(db: Db, tenantId: string, r: SignInRecord, now
     authenticationRequirementPolicies: [],
     ...(r.extra ?? {}),
   };
-  await db.insertInto('sign_ins').values({
+  const insert = db.insertInto('sign_ins').values({
     id, tenant_id: tenantId, created_date_time: now, user_id: r.user?.id ?? null, user_principal_name: record.userPrincipalName,
     app_id: r.app?.appId ?? null, ip_address: r.ipAddress, error_code: r.status.errorCode, correlation_id: r.correlationId, record: JSON.stringify(record),
-  }).execute();
-  return id;
+  });
+  return { id, insert };
 }
 
 export async function signInsFor(db: Db, tenantId: string, filter: { userId?: string; correlationId?: string }): Promise<Record<string, unknown>[]> {

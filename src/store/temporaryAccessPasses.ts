@@ -7,7 +7,7 @@ export type StoredPass = {
   id: string; userId: string; codeHash: string; createdDateTime: Date; startDateTime: Date; lifetimeInMinutes: number; isUsableOnce: boolean; usedDateTime: Date | null;
 };
 
-const toPass = (r: Selectable<TemporaryAccessPassTable>): StoredPass => ({
+export const toPass = (r: Selectable<TemporaryAccessPassTable>): StoredPass => ({
   id: r.id, userId: r.user_id, codeHash: r.code_hash, createdDateTime: r.created_at, startDateTime: r.start_at,
   lifetimeInMinutes: r.lifetime_minutes, isUsableOnce: r.is_usable_once, usedDateTime: r.used_at,
 });

@@ -13,7 +13,12 @@ export async function lockRecords<T extends Record<string, unknown>>(db: Db, ten
 }
 
 export async function saveRecord(db: Db, tenantId: string, key: string, record: Record<string, unknown>, now: Date): Promise<void> {
-  await db.updateTable('throttles').set({ record: JSON.stringify(record), updated_at: now }).where('tenant_id', '=', tenantId).where('key', '=', key).execute();
+  await saveRecordQuery(db, tenantId, key, record, now).execute();
+}
+
+/** `saveRecord` as a statement not yet run, e.g. for `writeSignInWith`. */
+export function saveRecordQuery(db: Db, tenantId: string, key: string, record: Record<string, unknown>, now: Date) {
+  return db.updateTable('throttles').set({ record: JSON.stringify(record), updated_at: now }).where('tenant_id', '=', tenantId).where('key', '=', key);
 }
 
 export async function readRecord(db: Db, tenantId: string, key: string): Promise<Record<string, unknown> | undefined> {

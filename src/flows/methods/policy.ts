@@ -95,7 +95,7 @@ export async function patchMethodConfiguration(db: Db, tenantId: string, actor: 
     const current = (await getMethodsPolicy(trx, tenantId)).authenticationMethodConfigurations.find((x) => x.id.toLowerCase() === id.toLowerCase());
     const bodyId = (raw as { id?: unknown }).id;
     if (bodyId !== undefined && (typeof bodyId !== 'string' || bodyId.toLowerCase() !== id.toLowerCase())) {
-      throw new ValidationError('id', 'matchesPath', `The body's id '${String(bodyId).slice(0, 64)}' does not match the configuration in the path '${id.slice(0, 64)}'.`);
+      throw new ValidationError('id', 'matchesPath', `The body's id '${(JSON.stringify(bodyId) ?? typeof bodyId).slice(0, 64)}' does not match the configuration in the path '${id.slice(0, 64)}'.`);
     }
     const merged = parseMethodConfiguration({ ...(current ?? { state: 'disabled' }), ...(raw as object), id: current?.id ?? id });
     const { before, after } = await saveMethodsPolicy(trx, tenantId, { configurations: [merged] }, now);

@@ -1,20 +1,24 @@
 import { GatehouseError, NotFoundError } from '../../domain/errors.ts';
+import { isGuid } from '../../domain/validation.ts';
 import type { User } from '../../domain/resources.ts';
 import { isMultifactor } from '../../domain/mfa.ts';
-import { writeSignIn } from '../../store/signIns.ts';
+import { writeSignIn, writeSignInWith, type SignInRecord } from '../../store/signIns.ts';
+import type { OperationNodeSource } from 'kysely';
 import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
-import { findApplicationByAppId } from '../../store/applications.ts';
 import type { Db } from '../../store/database.ts';
-import { createFlow, lockFlow, saveFlow, type FlowOptions, type PerformedMethod, type SignInFlow } from '../../store/signInFlows.ts';
+import { isForeignKeyViolation } from '../../store/query.ts';
+import { applicationForLog, loadSignInFacts, openPasskeyStep as openPasskeyStepQuery, type SignInFacts } from '../../store/signInFacts.ts';
+import type { StoredFido2Method } from '../../store/passkeys.ts';
+import { createFlow, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow } from '../../store/signInFlows.ts';
 import { findTenant } from '../../store/tenants.ts';
 import { FIRST_PARTY_APPS } from '../../domain/directory.ts';
 
 const firstPartyAppId = (key: string) => FIRST_PARTY_APPS.find((a) => a.key === key)!.appId;
 import { evaluateSignIn } from '../../engine/evaluateSignIn.ts';
-import type { Decision, SignInInput } from '../../engine/types.ts';
+import type { Decision, PolicySnapshot, SignInInput, SignInUser } from '../../engine/types.ts';
 import type { DevicePlatform } from '../../domain/conditionalAccess.ts';
-import { loadPolicySnapshot } from '../../store/policies.ts';
-import { loadSignInUser } from '../policies/signInUser.ts';
+import { policySnapshotAt } from '../../store/policies.ts';
+import { signInUserFrom } from '../policies/signInUser.ts';
 
 /**
  * The sign-in flow (flow API, docs/flows.md): a state machine kept in the database, one
@@ -39,14 +43,24 @@ export class SignInRefused extends GatehouseError {
 export type StartOptions = FlowOptions & { appId?: string | null };
 
 export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, now: Date): Promise<{ flowId: string; expiresDateTime: string }> {
-  if (!(await findTenant(db, tenantId))) throw new NotFoundError('tenant', tenantId);
+  if (!isGuid(tenantId)) throw new NotFoundError('tenant', tenantId);
   const { appId: requested = null, ...options } = opts;
   // A user action happens in its first-party app, as What-If assumes too: security info in the
   // My Sign-Ins portal, device registration in the device registration app.
   const appId = requested ?? (options.userAction === 'urn:user:registersecurityinfo' ? firstPartyAppId('securityInfo') : options.userAction === 'urn:user:registerdevice' ? firstPartyAppId('deviceRegistration') : null);
-  if (appId && !(await findApplicationByAppId(db, tenantId, appId))) throw new NotFoundError('application', appId);
-  const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options);
-  return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
+  if (appId && !(await applicationForLog(db, tenantId, appId))) {
+    // An unknown tenant is reported as such, as before the application.
+    if (!(await findTenant(db, tenantId))) throw new NotFoundError('tenant', tenantId);
+    throw new NotFoundError('application', appId);
+  }
+  // The flow's foreign key checks the tenant: one statement on the hot path instead of a lookup first.
+  try {
+    const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options);
+    return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
+  } catch (err) {
+    if (isForeignKeyViolation(err)) throw new NotFoundError('tenant', tenantId);
+    throw err;
+  }
 }
 
 export async function requireFlow(db: Db, tenantId: string, flowId: string, now: Date): Promise<SignInFlow> {
@@ -91,11 +105,45 @@ export function platformOf(userAgent: string | null): DevicePlatform {
   return 'unknown';
 }
 
-/** The engine's input for this flow now: the same shape What-If builds (SIG-1). */
+/**
+ * The engine's input for this flow now: the same shape What-If builds (SIG-1). One statement
+ * when the cached policy snapshot is current: the user's facts and the policy version together.
+ */
 export async function signInInput(trx: Db, ctx: SignInContext, flow: SignInFlow, userId: string): Promise<SignInInput> {
-  const policies = await loadPolicySnapshot(trx, ctx.tenantId);
-  const user = await loadSignInUser(trx, ctx.tenantId, userId, policies.methodsPolicy, ctx.now);
+  const { policies, user } = await loadDecisionFacts(trx, ctx, userId);
   if (!user) throw new NotFoundError('user', userId);
+  return signInInputFrom(ctx, flow, policies, user);
+}
+
+/**
+ * The tenant's policy snapshot and, when the user exists, their facts as stored (`facts`) and as
+ * the engine sees them (`user`): one statement when the snapshot cache is current.
+ */
+export async function loadDecisionFacts(trx: Db, ctx: SignInContext, userRef: string): Promise<{ policies: PolicySnapshot; user: SignInUser | undefined; facts: SignInFacts | undefined }> {
+  const loaded = await loadSignInFacts(trx, ctx.tenantId, userRef);
+  const policies = await policySnapshotAt(trx, ctx.tenantId, loaded.policyVersion);
+  return { policies, facts: loaded.facts, user: loaded.facts ? signInUserFrom(loaded.facts, policies.methodsPolicy, ctx.now) : undefined };
+}
+
+/**
+ * The start of a passkey step, in one statement (store/signInFacts.ts `openPasskeyStep`): the
+ * flow locked as `requireFlow` locks it (FlowExpired when there is none), the challenge consumed
+ * for it, and the passkey with its owner's facts and the policies.
+ */
+export async function openPasskeyStep(trx: Db, ctx: SignInContext, flowId: string, challenge: string | null, credentialId: string): Promise<{
+  flow: SignInFlow; consumed: { userId: string | null } | undefined; policies: PolicySnapshot; passkey: StoredFido2Method | undefined; user: SignInUser | undefined; facts: SignInFacts | undefined;
+}> {
+  const opened = await openPasskeyStepQuery(trx, ctx.tenantId, flowId, ctx.now, challenge, credentialId);
+  if (!opened.flow) throw new SignInRefused('FlowExpired', 404, 'This sign-in has expired or does not exist; start again.');
+  const policies = await policySnapshotAt(trx, ctx.tenantId, opened.policyVersion);
+  return {
+    flow: opened.flow, consumed: opened.consumed, policies, passkey: opened.passkey, facts: opened.facts,
+    user: opened.facts ? signInUserFrom(opened.facts, policies.methodsPolicy, ctx.now) : undefined,
+  };
+}
+
+/** The engine's input from facts already loaded in this step's transaction. */
+export function signInInputFrom(ctx: SignInContext, flow: SignInFlow, policies: PolicySnapshot, user: SignInUser): SignInInput {
   const s = flow.state;
   return {
     policies, user,
@@ -118,13 +166,33 @@ const NAME_BY_CODE = new Map<number, SignInErrorName>(Object.entries(SIGN_IN_ERR
 export async function factorSucceeded(
   trx: Db, ctx: SignInContext, flow: SignInFlow, userId: string, performed: PerformedMethod,
   log: (error: SignInErrorName | null, detail: string, decision?: Decision) => Promise<void>, detail: string,
+  /**
+   * The policies and the user's facts when the step already loaded them in this transaction and
+   * nothing it wrote since changes them (e.g. a passkey's counter does not; a consumed one-time
+   * pass does). Otherwise they are read here.
+   */
+  preloaded?: { policies: PolicySnapshot; user: SignInUser },
+  /**
+   * The step's own writes that nothing before the decision depends on (e.g. the passkey's new
+   * counter), not yet run: they are written with the flow and the sign-in record, in one
+   * statement when `log` comes from `stepLogger`, otherwise first, one by one.
+   */
+  writes: readonly PendingWrite[] = [],
 ): Promise<{ ok: ReturnType<typeof flowView> } | { refused: SignInRefused }> {
   flow.userId = userId;
   flow.state.performed.push(performed);
-  const decision = evaluateSignIn(await signInInput(trx, ctx, flow, userId));
+  const input = preloaded && preloaded.user.id === userId ? signInInputFrom(ctx, flow, preloaded.policies, preloaded.user) : await signInInput(trx, ctx, flow, userId);
+  const decision = evaluateSignIn(input);
   flow.state.decision = { outcome: decision.outcome, errorCode: decision.errorCode, acr: decision.acr, at: ctx.now.toISOString(), registration: decision.registration ? { modes: decision.registration.modes, rule: decision.registration.rule } : null };
-  await saveFlow(trx, flow);
-  await log(null, detail, decision);
+  const recordOf = recordBuilders.get(log);
+  if (recordOf) {
+    // The step's writes, the flow and the sign-in record (LOG-1) in one statement of the step's transaction.
+    await writeSignInWith(trx, ctx.tenantId, await recordOf(null, detail, decision), ctx.now, [...writes, saveFlowQuery(trx, flow)]);
+  } else {
+    for (const w of writes) await w.execute();
+    await saveFlow(trx, flow);
+    await log(null, detail, decision);
+  }
   if (decision.outcome === 'block') {
     const name = NAME_BY_CODE.get(decision.errorCode ?? 0) ?? 'BlockedByConditionalAccess';
     return { refused: new SignInRefused(name, 403, decision.failureReason ?? SIGN_IN_ERRORS[name].text, undefined, { decision: publicDecision(decision) }) };
@@ -140,12 +208,12 @@ export function stepLogger(
   trx: Db, ctx: SignInContext, flow: SignInFlow, user: Pick<User, 'id' | 'userPrincipalName' | 'displayName'> | undefined,
   step: { method: string; methodDetail?: string | null; attemptedUserPrincipalName?: string | null },
 ) {
-  return async (error: SignInErrorName | null, detail: string, decision?: Decision): Promise<void> => {
-    const app = flow.state.appId ? await findApplicationByAppId(trx, ctx.tenantId, flow.state.appId) : undefined;
+  const recordOf = async (error: SignInErrorName | null, detail: string, decision?: Decision): Promise<SignInRecord> => {
+    const app = flow.state.appId ? await applicationForLog(trx, ctx.tenantId, flow.state.appId) : undefined;
     // A factor that succeeded ends the attempt only when the decision grants; otherwise the
     // record carries the decision's code (interrupted for a challenge or registration, failed for a block).
     const interrupted = error === null && decision && decision.outcome !== 'grant';
-    await writeSignIn(trx, ctx.tenantId, {
+    return {
       correlationId: flow.state.correlationId,
       user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
       attemptedUserPrincipalName: step.attemptedUserPrincipalName ?? null,
@@ -159,9 +227,20 @@ export function stepLogger(
       authenticationDetails: [{ authenticationMethod: step.method, authenticationMethodDetail: step.methodDetail ?? null, succeeded: error === null, authenticationStepResultDetail: detail }],
       authenticationRequirement: decision ? decision.authenticationRequirement : error === null && isMultifactor(flow.state.performed.map((p) => p.method)) ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
       ...(decision ? { extra: decisionTrace(decision) } : {}),
-    }, ctx.now);
+    };
   };
+  const log = async (error: SignInErrorName | null, detail: string, decision?: Decision): Promise<void> => {
+    await writeSignIn(trx, ctx.tenantId, await recordOf(error, detail, decision), ctx.now);
+  };
+  recordBuilders.set(log, recordOf);
+  return log;
 }
+
+/** A statement built on the step's transaction and not yet run (a Kysely update builder). */
+export type PendingWrite = OperationNodeSource & { execute(): Promise<unknown> };
+
+/** The record a `stepLogger` log function would write, so `factorSucceeded` can write it with the step's other writes. */
+const recordBuilders = new WeakMap<object, (error: SignInErrorName | null, detail: string, decision?: Decision) => Promise<SignInRecord>>();
 
 /**
  * LOG-1: the decision's part of a sign-in record: each CA policy's result in Graph's shape, the

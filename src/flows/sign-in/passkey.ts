@@ -4,13 +4,11 @@ import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.
 import { parseInput } from '../../domain/validation.ts';
 import { authenticationOptions, verifyPasskeyAuthentication } from '../../methods/passkey/index.ts';
 import { writeAudit } from '../../store/audit.ts';
-import { consumeChallenge, saveChallenge } from '../../store/challenges.ts';
-import { transitiveGroupIdsOf } from '../../store/groups.ts';
-import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
-import { flagPossiblyCloned, passkeyByCredentialId, passkeysOf, recordPasskeyUse } from '../../store/passkeys.ts';
+import { saveChallenge, saveChallengeForLiveFlow, whyChallengeUnusable } from '../../store/challenges.ts';
+import { flagPossiblyCloned, passkeysOf, recordPasskeyUseQuery } from '../../store/passkeys.ts';
 import { findUser } from '../../store/users.ts';
 import { CHALLENGE_LIFETIME_MS, challengeOf, fido2PolicyOf, passkeyUsability, type RelyingParty } from '../methods/passkeys.ts';
-import { factorSucceeded, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { factorSucceeded, openPasskeyStep, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 export const passkeyOptionsBody = z.strictObject({ username: z.string().min(1).max(256).optional() });
 
@@ -21,6 +19,13 @@ export const passkeyOptionsBody = z.strictObject({ username: z.string().min(1).m
  */
 export async function passkeyOptions(ctx: SignInContext, rp: RelyingParty, flowId: string, rawBody: unknown, random: (n: number) => Uint8Array = randomBytes) {
   const body = parseInput(passkeyOptionsBody, rawBody ?? {});
+  if (!body.username) {
+    // Usernameless: one statement stores the challenge if the flow is live (and row-locks it, as requireFlow does).
+    const challenge = random(32);
+    const saved = await saveChallengeForLiveFlow(ctx.db, { challenge: Buffer.from(challenge).toString('base64url'), tenantId: ctx.tenantId, flowId, userId: null, purpose: 'authentication', expiresAt: new Date(ctx.now.getTime() + CHALLENGE_LIFETIME_MS) }, ctx.now);
+    if (!saved) throw new SignInRefused('FlowExpired', 404, 'This sign-in has expired or does not exist; start again.');
+    return authenticationOptions({ rpId: rp.rpId, challenge, allowCredentialIds: [] });
+  }
   return ctx.db.transaction().execute(async (trx) => {
     const flow = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
     const user = body.username ? await findUser(trx, ctx.tenantId, body.username.trim()) : undefined;
@@ -58,9 +63,14 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
   const body = parseInput(passkeyAssertionBody, rawBody);
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const { tenantId, now } = ctx;
-    const flow = await requireFlow(trx, tenantId, flowId, now);
-    const stored = await passkeyByCredentialId(trx, tenantId, body.credential.id);
-    const user = stored ? await findUser(trx, tenantId, stored.userId) : undefined;
+    // One statement: the flow locked (FlowExpired without one), the challenge consumed, and the
+    // passkey with its owner's groups and methods and the tenant's policy version. The policy
+    // check below and the decision after the factor both use them (this step's writes, the
+    // challenge and the passkey's counter, change none of them).
+    const challenge = challengeOf(body.credential.response.clientDataJSON);
+    const loaded = await openPasskeyStep(trx, ctx, flowId, challenge ?? null, body.credential.id);
+    const { flow, passkey: stored } = loaded;
+    const user = loaded.facts?.user;
     const log = stepLogger(trx, ctx, flow, user,
       { method: 'Passkey (FIDO2)', methodDetail: stored?.model ?? stored?.aaguid ?? null });
     const refuse = async (error: SignInErrorName, detail: string, status = 400, message = GENERIC) => {
@@ -68,14 +78,15 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
       return { refused: new SignInRefused(error, status, message) };
     };
 
-    const challenge = challengeOf(body.credential.response.clientDataJSON);
-    const consumed = challenge ? await consumeChallenge(trx, tenantId, challenge, flow.id, 'authentication', now) : { ok: false as const, reason: 'ChallengeUnknown' as const };
+    const consumed = loaded.consumed ? { ok: true as const, userId: loaded.consumed.userId }
+      : challenge ? await whyChallengeUnusable(trx, tenantId, challenge, flow.id, 'authentication') : { ok: false as const, reason: 'ChallengeUnknown' as const };
     if (!consumed.ok) return refuse('ChallengeInvalid', `PK-3: ${consumed.reason}`, 400, 'This sign-in attempt expired or was already used; start again.');
     if (!stored || !user) return refuse('PasskeyUnknown', `credential ${body.credential.id.slice(0, 24)}… is not registered in this tenant`);
     if (consumed.userId && consumed.userId !== stored.userId) return refuse('PasskeyUnknown', 'the passkey belongs to a different user than the one who started this sign-in');
 
-    const policy = await getMethodsPolicy(trx, tenantId);
-    const usable = passkeyUsability(stored, policy, await transitiveGroupIdsOf(trx, tenantId, user.id));
+    const { policies, facts, user: signInUser } = loaded;
+    const policy = policies.methodsPolicy;
+    const usable = passkeyUsability(stored, policy, facts!.groupIds);
     if (!usable.isUsable) return refuse('PasskeyDisabledByPolicy', `PK-2: ${usable.methodUsabilityReason}`, 403, `Sign-in blocked by the passkey policy (${usable.methodUsabilityReason}).`);
 
     const result = await verifyPasskeyAuthentication({
@@ -99,9 +110,10 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
       return refuse('PasskeyVerificationFailed', `${result.reason}: ${result.detail}`);
     }
     if (!user.accountEnabled) return refuse('AccountDisabled', 'DIR-2: the account is disabled', 403, SIGN_IN_ERRORS.AccountDisabled.text);
-    await recordPasskeyUse(trx, stored.id, result.newCounter, result.backedUp, now);
+    // The new counter and last use are written with the flow and the sign-in record (one statement).
     return factorSucceeded(trx, ctx, flow, user.id, { method: 'fido2', methodId: stored.id, at: now.toISOString(), aaGuid: stored.aaguid }, log,
-      `signed in with passkey ${stored.displayName}${stored.model ? ` (${stored.model})` : ''}`);
+      `signed in with passkey ${stored.displayName}${stored.model ? ` (${stored.model})` : ''}`, { policies, user: signInUser! },
+      [recordPasskeyUseQuery(trx, stored.id, result.newCounter, result.backedUp, now)]);
   });
   if ('refused' in outcome) throw outcome.refused;
   return outcome.ok;

@@ -5,12 +5,9 @@ import { parseInput } from '../../domain/validation.ts';
 import { tapCodeMatches, tapUsability } from '../../methods/tap/index.ts';
 import { openGuessThrottle } from './throttle.ts';
 import { writeAudit } from '../../store/audit.ts';
-import { transitiveGroupIdsOf } from '../../store/groups.ts';
-import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
-import { consumeOneTimePass, passOf } from '../../store/temporaryAccessPasses.ts';
-import { findUser } from '../../store/users.ts';
+import { consumeOneTimePass } from '../../store/temporaryAccessPasses.ts';
 import { tapHashKey } from '../methods/temporaryAccessPass.ts';
-import { factorSucceeded, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { factorSucceeded, loadDecisionFacts, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 export const tapStepBody = z.strictObject({
   username: z.string().min(1, 'must not be empty').max(256),
@@ -32,7 +29,9 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     const { tenantId, now } = ctx;
     const flow = await requireFlow(trx, tenantId, flowId, now);
     const throttle = await openGuessThrottle(trx, tenantId, 'tap', upn, ctx.ipAddress, now);
-    const user = await findUser(trx, tenantId, upn);
+    // The user, their pass, groups and methods and the tenant's policies, in one statement.
+    const loaded = await loadDecisionFacts(trx, ctx, upn);
+    const user = loaded.facts?.user;
 
     const log = stepLogger(trx, ctx, flow, user, { method: 'Temporary Access Pass', attemptedUserPrincipalName: upn });
 
@@ -59,7 +58,7 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
     };
 
     if (!user) return guessFailed('UserNotFound', `no user named ${upn}`);
-    const pass = await passOf(trx, tenantId, user.id);
+    const pass = loaded.facts!.pass;
     if (!pass) return guessFailed('NoTapForUser', 'the user holds no Temporary Access Pass');
     if (!tapCodeMatches(body.code, pass.codeHash, key)) return guessFailed('TapInvalid', 'the code does not match the user\'s pass');
 
@@ -68,8 +67,8 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
       await log('AccountDisabled', 'DIR-2: the account is disabled');
       return { refused: new SignInRefused('AccountDisabled', 403, SIGN_IN_ERRORS.AccountDisabled.text) };
     }
-    const policy = await getMethodsPolicy(trx, tenantId);
-    const scope = methodEnabledFor(policy, 'TemporaryAccessPass', await transitiveGroupIdsOf(trx, tenantId, user.id));
+    const policy = loaded.policies.methodsPolicy;
+    const scope = methodEnabledFor(policy, 'TemporaryAccessPass', loaded.facts!.groupIds);
     const usability = tapUsability(pass, { methodEnabledForUser: scope.enabled }, now);
     const refusals = {
       DisabledByPolicy: ['TapDisabledByPolicy', `Sign-in blocked by the Temporary Access Pass policy: ${scope.why} (TAP-6).`],
@@ -86,13 +85,16 @@ export async function signInWithTap(ctx: SignInContext, flowId: string, rawBody:
       await log('TapOneTimeUsed', 'TAP-7: the one-time pass was consumed by a concurrent sign-in');
       return { refused: new SignInRefused('TapOneTimeUsed', 403, refusals.OneTimeUsed[1]) };
     }
-    await throttle.succeeded();
     const mode = pass.isUsableOnce ? 'temporaryAccessPassOneTime' : 'temporaryAccessPassMultiUse';
     // TAP-8: a session obtained with a pass ends no later than the pass does.
     const passEnds = new Date(pass.startDateTime.getTime() + pass.lifetimeInMinutes * 60_000).toISOString();
     flow.state.sessionNotAfter = flow.state.sessionNotAfter && flow.state.sessionNotAfter < passEnds ? flow.state.sessionNotAfter : passEnds;
+    // A consumed one-time pass changes the user's methods: the decision then reads them afresh.
     const done = await factorSucceeded(trx, ctx, flow, user.id, { method: mode, methodId: pass.id, at: now.toISOString() }, log,
-      `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`);
+      `TAP-8: signed in with a ${pass.isUsableOnce ? 'one-time' : 'multi-use'} Temporary Access Pass (counts as MFA)`,
+      pass.isUsableOnce ? undefined : { policies: loaded.policies, user: loaded.user! },
+      // TAP-10: the success resets the user name's record, written with the flow and the sign-in record.
+      [throttle.succeededWrite()]);
     return 'refused' in done ? done : { ok: { ...done.ok, sessionNotAfter: flow.state.sessionNotAfter } };
   });
   if ('refused' in outcome) throw outcome.refused;

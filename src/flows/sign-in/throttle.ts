@@ -3,7 +3,7 @@ import {
   type TapThrottleDecision, type TapThrottleRecord,
 } from '../../methods/tap/index.ts';
 import type { Db } from '../../store/database.ts';
-import { lockRecords, readRecord, saveRecord } from '../../store/throttles.ts';
+import { lockRecords, readRecord, saveRecord, saveRecordQuery } from '../../store/throttles.ts';
 
 type Stored = { failures: number; windowStart: string | null; lockedUntil: string | null; lockouts: number };
 const revive = (r: Stored | undefined): TapThrottleRecord => r ? {
@@ -45,7 +45,11 @@ export async function openGuessThrottle(trx: Db, tenantId: string, secretKind: '
       };
     },
     async succeeded(): Promise<void> {
-      await saveRecord(trx, tenantId, userKey, store(recordTapSuccess(userRec)), now);
+      await this.succeededWrite().execute();
+    },
+    /** `succeeded` as a statement not yet run, to write with the step's sign-in record. */
+    succeededWrite() {
+      return saveRecordQuery(trx, tenantId, userKey, store(recordTapSuccess(userRec)), now);
     },
   };
 }

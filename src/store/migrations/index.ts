@@ -1,6 +1,7 @@
 import { statements as directory } from './0001_directory.ts';
 import { statements as methods } from './0002_methods.ts';
 import { statements as policies } from './0003_policies.ts';
+import { statements as signInHotPath } from './0004_sign_in_hot_path.ts';
 
 /**
  * Versioned migrations, applied in order at start-up. Each is a string of SQL statements separated
@@ -11,4 +12,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 1, name: 'directory', sql: directory },
   { version: 2, name: 'methods', sql: methods },
   { version: 3, name: 'policies', sql: policies },
+  { version: 4, name: 'sign-in hot path', sql: signInHotPath },
 ];
