@@ -169,3 +169,12 @@ export async function policySnapshotAt(db: Db, tenantId: string, version: string
 function isUuid(s: string): boolean {
   return /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s);
 }
+
+/** Which of these ids name a user, a group or an application (by appId) of the tenant. */
+export async function existingDirectoryIds(db: Db, tenantId: string, ids: { users: string[]; groups: string[]; appIds: string[] }): Promise<Set<string>> {
+  const known = new Set<string>();
+  if (ids.users.length) for (const r of await db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids.users).execute()) known.add(`user:${r.id}`);
+  if (ids.groups.length) for (const r of await db.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids.groups).execute()) known.add(`group:${r.id}`);
+  if (ids.appIds.length) for (const r of await db.selectFrom('applications').select('app_id').where('tenant_id', '=', tenantId).where('app_id', 'in', ids.appIds).execute()) known.add(`application:${r.app_id.toLowerCase()}`);
+  return known;
+}

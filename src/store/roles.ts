@@ -77,3 +77,11 @@ export async function rolesOf(db: Db, tenantId: string, principalIds: string[]):
 export async function isAdmin(db: Db, tenantId: string, principalIds: string[]): Promise<boolean> {
   return (await rolesOf(db, tenantId, principalIds)).length > 0;
 }
+
+/** The principals (users and groups) assigned one role template. */
+export async function principalsWithRole(db: Db, tenantId: string, roleTemplateId: string): Promise<{ id: string; isGroup: boolean }[]> {
+  const rows = await db.selectFrom('role_assignments').leftJoin('groups', (j) => j.onRef('groups.id', '=', 'role_assignments.principal_id').onRef('groups.tenant_id', '=', 'role_assignments.tenant_id'))
+    .select(['role_assignments.principal_id as id', 'groups.id as groupId'])
+    .where('role_assignments.tenant_id', '=', tenantId).where('role_assignments.role_definition_id', '=', roleTemplateId).execute();
+  return rows.map((r) => ({ id: r.id, isGroup: r.groupId !== null }));
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createCredential, getAssertion, hasNativeWebAuthnJson, openWebAuthnBrowser, parseAuthenticatorData, type WebAuthnBrowser } from '../support/browser.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { createCredential, getAssertion, hasNativeWebAuthnJson, parseAuthenticatorData, startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
+import type { Harness } from '../support/harness.ts';
 
 /**
  * The browser tier: real Chromium, CDP virtual authenticators, the real server on
@@ -19,13 +19,7 @@ describe('Passkeys from Chromium virtual authenticators (PK-1..PK-6)', { timeout
   let alicePasskey: { credentialId: string; methodId: string; aaguid: string };
 
   before(async () => {
-    // Chromium launches while the server starts; whichever came up is closed in after() even if the other failed
-    const harness = startHarness();
-    const [hs, bs] = await Promise.allSettled([harness, openWebAuthnBrowser(harness.then((x) => x.baseUrl))]);
-    if (hs.status === 'fulfilled') h = hs.value;
-    if (bs.status === 'fulfilled') b = bs.value;
-    if (hs.status === 'rejected') throw hs.reason;
-    if (bs.status === 'rejected') throw bs.reason;
+    await startServerAndBrowser((p) => { if (p.h) h = p.h; if (p.b) b = p.b; });
   });
   after(async () => {
     await b?.close();

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
 import { findApplicationByAppId } from '../../src/store/applications.ts';
-import { openWebAuthnBrowser, type WebAuthnBrowser } from '../support/browser.ts';
+import { startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
 import { PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
-import { freePort, startHarness, type Harness } from '../support/harness.ts';
+import type { Harness } from '../support/harness.ts';
 
 /**
  * scenarios.md SC-1 step 3 and SC-2 step 1 on the OIDC sign-in page in a real Chromium, on the
@@ -38,20 +38,12 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
   const checked: string[] = [];
 
   before(async () => {
-    const harness = startHarness();
-    const [hs, bs] = await Promise.allSettled([harness, openWebAuthnBrowser(harness.then((x) => x.baseUrl))]);
-    if (hs.status === 'fulfilled') h = hs.value;
-    if (bs.status === 'fulfilled') b = bs.value;
-    if (hs.status === 'rejected') throw hs.reason;
-    if (bs.status === 'rejected') throw bs.reason;
+    await startServerAndBrowser((p) => { if (p.h) h = p.h; if (p.b) b = p.b; });
     await b.page.setViewportSize({ width: 800, height: 600 });
     // The page's CSP (script-src 'self') would refuse axe-core's injected script; the test bypasses it, the page keeps it.
     await b.cdp.send('Page.setBypassCSP', { enabled: true });
     t = await setUpCommonTenant(h);
-    const port = await freePort();
-    appServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html lang="en"><title>The app</title><h1>Signed in: the app has a code</h1></html>'));
-    await new Promise<void>((resolve) => appServer.listen(port, '127.0.0.1', resolve));
-    redirectUri = `http://127.0.0.1:${port}/callback`;
+    ({ redirectUri, server: appServer } = await startStandInApp('text/html; charset=utf-8', '<!doctype html><html lang="en"><title>The app</title><h1>Signed in: the app has a code</h1></html>'));
     // Chat and the My Sign-Ins portal as public clients (SPA redirect URI, PKCE) returning to the stand-in app.
     for (const appId of [t.chat, PORTAL]) {
       const app = await findApplicationByAppId(h.database.db, h.tenant.tenantId, appId);

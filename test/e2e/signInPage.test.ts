@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { createCredential, openWebAuthnBrowser, type WebAuthnBrowser } from '../support/browser.ts';
-import { freePort, startHarness, type Harness } from '../support/harness.ts';
+import { createCredential, startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
+import type { Harness } from '../support/harness.ts';
 
 /**
  * The OIDC sign-in page (src/http/pages/signIn.ts, web/sign-in.js) in a real Chromium: the app
@@ -20,17 +20,9 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
   let seq = 0;
 
   before(async () => {
-    const harness = startHarness();
-    const [hs, bs] = await Promise.allSettled([harness, openWebAuthnBrowser(harness.then((x) => x.baseUrl))]);
-    if (hs.status === 'fulfilled') h = hs.value;
-    if (bs.status === 'fulfilled') b = bs.value;
-    if (hs.status === 'rejected') throw hs.reason;
-    if (bs.status === 'rejected') throw bs.reason;
+    await startServerAndBrowser((p) => { if (p.h) h = p.h; if (p.b) b = p.b; });
     // The app: a stand-in page at its redirect URI (the test reads the code from the URL).
-    const port = await freePort();
-    appServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
-    await new Promise<void>((resolve) => appServer.listen(port, '127.0.0.1', resolve));
-    redirectUri = `http://127.0.0.1:${port}/callback`;
+    ({ redirectUri, server: appServer } = await startStandInApp('text/plain', 'the app'));
     const app = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: 'Chat', web: { redirectUris: [redirectUri] } } });
     const secret = await h.call('POST', `/graph/v1.0/applications/${app.body.id}/addPassword`, { body: {} });
     config = await client.discovery(new URL(h.tenant.issuer), app.body.appId, undefined, client.ClientSecretPost(secret.body.secretText), { execute: [client.allowInsecureRequests] });

@@ -7,6 +7,8 @@
  * skipping. Never run `playwright install` (downloads are blocked).
  */
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { freePort, startHarness, type Harness } from './harness.ts';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -216,4 +218,25 @@ export function parseAuthenticatorData(b64u: string): { rpIdHash: Buffer; up: bo
     rpIdHash: d.subarray(0, 32), up: (f & 0x01) !== 0, uv: (f & 0x04) !== 0, be: (f & 0x08) !== 0, bs: (f & 0x10) !== 0, at,
     signCount: d.readUInt32BE(33), aaguid,
   };
+}
+
+/**
+ * A test server and Chromium with a virtual authenticator, started side by side. Whichever came
+ * up is returned through `started` even when the other failed, so after() can close it.
+ */
+export async function startServerAndBrowser(started: (parts: { h?: Harness; b?: WebAuthnBrowser }) => void): Promise<{ h: Harness; b: WebAuthnBrowser }> {
+  const harness = startHarness();
+  const [hs, bs] = await Promise.allSettled([harness, openWebAuthnBrowser(harness.then((x) => x.baseUrl))]);
+  started({ h: hs.status === 'fulfilled' ? hs.value : undefined, b: bs.status === 'fulfilled' ? bs.value : undefined });
+  if (hs.status === 'rejected') throw hs.reason;
+  if (bs.status === 'rejected') throw bs.reason;
+  return { h: hs.value, b: bs.value };
+}
+
+/** A stand-in app at a redirect URI on loopback: it answers every request with `body`; tests read the code from the URL. */
+export async function startStandInApp(contentType: string, body: string): Promise<{ redirectUri: string; server: Server }> {
+  const port = await freePort();
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': contentType }).end(body));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { redirectUri: `http://127.0.0.1:${port}/callback`, server };
 }

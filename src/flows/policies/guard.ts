@@ -3,6 +3,7 @@ import { lockoutVerdict, type LockoutVerdict } from '../../engine/lockout.ts';
 import type { PolicySnapshot, SignInUser } from '../../engine/types.ts';
 import type { Db } from '../../store/database.ts';
 import { listMembers } from '../../store/groups.ts';
+import { principalsWithRole } from '../../store/roles.ts';
 import { loadSignInUser } from './signInUser.ts';
 
 export type { LockoutVerdict };
@@ -11,12 +12,10 @@ const CONSOLE_APP_ID = FIRST_PARTY_APPS.find((a) => a.key === 'adminConsole')!.a
 
 /** Every user holding Global Administrator, directly or through a group (DIR-4). */
 export async function globalAdministratorIds(db: Db, tenantId: string): Promise<string[]> {
-  const rows = await db.selectFrom('role_assignments').select('principal_id').where('tenant_id', '=', tenantId).where('role_definition_id', '=', GLOBAL_ADMINISTRATOR).execute();
   const ids = new Set<string>();
-  for (const { principal_id: id } of rows) {
-    const isGroup = await db.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-    if (!isGroup) { ids.add(id); continue; }
-    for (const m of await listMembers(db, tenantId, id, true)) if (m['@odata.type'] === '#microsoft.graph.user') ids.add(m.id);
+  for (const p of await principalsWithRole(db, tenantId, GLOBAL_ADMINISTRATOR)) {
+    if (!p.isGroup) { ids.add(p.id); continue; }
+    for (const m of await listMembers(db, tenantId, p.id, true)) if (m['@odata.type'] === '#microsoft.graph.user') ids.add(m.id);
   }
   return [...ids];
 }

@@ -1,7 +1,7 @@
 import { isGuid } from '../../domain/validation.ts';
 import { referencesOf, type CaPolicy, type PolicyFinding } from '../../domain/conditionalAccess.ts';
 import type { Db } from '../../store/database.ts';
-import { allStrengths, namedLocations } from '../../store/policies.ts';
+import { allStrengths, existingDirectoryIds, namedLocations } from '../../store/policies.ts';
 
 /** Objects being written in the same operation (an import), counted as existing. */
 export type PendingObjects = { strengthIds?: readonly string[]; namedLocationIds?: readonly string[] };
@@ -20,10 +20,7 @@ export async function referenceFindings(db: Db, tenantId: string, policy: Pick<C
   const users = byKind('user');
   const groups = byKind('group');
   const apps = byKind('application');
-  const known = new Set<string>();
-  if (users.length) for (const r of await db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', 'in', users).execute()) known.add(`user:${r.id}`);
-  if (groups.length) for (const r of await db.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', 'in', groups).execute()) known.add(`group:${r.id}`);
-  if (apps.length) for (const r of await db.selectFrom('applications').select('app_id').where('tenant_id', '=', tenantId).where('app_id', 'in', apps).execute()) known.add(`application:${r.app_id.toLowerCase()}`);
+  const known = await existingDirectoryIds(db, tenantId, { users, groups, appIds: apps });
   const locations = new Map((await namedLocations(db, tenantId)).map((l) => [l.id.toLowerCase(), l]));
   const strengths = new Set((await allStrengths(db, tenantId)).map((s) => s.id.toLowerCase()));
   for (const id of pending.namedLocationIds ?? []) if (!locations.has(id.toLowerCase())) known.add(`namedLocation:${id.toLowerCase()}`);
