@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { jsonOption, operator, print, resolveTenant, withDatabase, type Out } from './common.ts';
 import { whatIf } from '../flows/policies/whatIf.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import { GatehouseError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { deleteSoftwareOathMethod, listMethods } from '../flows/methods/methods.ts';
 import { enrolSoftwareOath } from '../flows/methods/passwordAndTotp.ts';
@@ -20,11 +21,11 @@ import { formatImportReport } from '../domain/policyImport.ts';
 import { buildServer } from '../http/server.ts';
 import { rotateSigningKey } from '../oidc/keys.ts';
 import { addPassword, createApplication, grantPermissions } from '../store/applications.ts';
-import { migrate, openDatabase, schemaVersion, type Db, type OpenDatabase } from '../store/database.ts';
+import { migrate, openDatabase, schemaVersion } from '../store/database.ts';
 import { addMember, createGroup, listGroups } from '../store/groups.ts';
 import { listRoleAssignments } from '../store/roles.ts';
 import { assignRole } from '../flows/directory/roles.ts';
-import { findTenant, listTenants } from '../store/tenants.ts';
+import { listTenants } from '../store/tenants.ts';
 import { purgeExpired } from '../store/housekeeping.ts';
 import { createUser, deleteUser, getUser, listUsers } from '../store/users.ts';
 
@@ -32,37 +33,6 @@ import { createUser, deleteUser, getUser, listUsers } from '../store/users.ts';
  * The `gatehouse` command. Thin: parse options, open the database, call a flow or a repository,
  * print text or (with --json) one JSON document.
  */
-type Out = { json?: boolean };
-
-function print(opts: Out, value: unknown, human: () => string): void {
-  process.stdout.write(opts.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
-}
-
-async function withDatabase<T>(purpose: string, fn: (db: Db, config: Config, database: OpenDatabase) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, purpose, poolMax: 2 });
-  try {
-    await migrate(database.db);
-    return await fn(database.db, config, database);
-  } finally {
-    await database.close();
-  }
-}
-
-/** --tenant takes an id or a display name; without it, the only tenant. */
-async function resolveTenant(db: Db, ref: string | undefined): Promise<string> {
-  const tenants = await listTenants(db);
-  if (ref) {
-    const byId = await findTenant(db, ref);
-    if (byId) return byId.id;
-    const byName = tenants.filter((t) => t.displayName.toLowerCase() === ref.toLowerCase());
-    if (byName.length === 1) return byName[0]!.id;
-    throw new ValidationError('--tenant', 'exists', `No single tenant is named or identified by '${ref}'. Tenants: ${tenants.map((t) => `${t.displayName} (${t.id})`).join(', ') || 'none'}.`);
-  }
-  if (tenants.length === 1) return tenants[0]!.id;
-  throw new ValidationError('--tenant', 'required', tenants.length === 0 ? 'There is no tenant yet: run `gatehouse init --tenant NAME --admin UPN` first.' : `Several tenants exist; name one with --tenant: ${tenants.map((t) => `${t.displayName} (${t.id})`).join(', ')}.`);
-}
-
 function banner(r: InitResult): string {
   return [
     `Tenant "${r.tenantName}" (${r.tenantId})`,
@@ -82,9 +52,6 @@ const program = new Command('gatehouse')
   .showHelpAfterError()
   .exitOverride();
 
-const jsonOption = () => new Option('--json', 'print one JSON document');
-/** Changes made at the CLI are audited as the local operator. */
-const operator = { kind: 'operator' as const, name: `gatehouse CLI (${process.env.USER ?? 'local operator'})` };
 
 program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, GATEHOUSE_DATA_DIR, GATEHOUSE_PUBLIC_URL)')
   .action(async () => {

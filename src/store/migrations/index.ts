@@ -2,6 +2,11 @@ import { statements as directory } from './0001_directory.ts';
 import { statements as methods } from './0002_methods.ts';
 import { statements as policies } from './0003_policies.ts';
 import { statements as signInHotPath } from './0004_sign_in_hot_path.ts';
+import { statements as logQueries } from './0005_log_queries.ts';
+import { statements as auditChain } from './0006_audit_chain.ts';
+import { statements as policyHistory } from './0007_policy_history.ts';
+import { statements as selfService } from './0008_self_service.ts';
+import { statements as recovery } from './0009_recovery.ts';
 
 /**
  * Versioned migrations, applied in order at start-up. Each is a string of SQL statements separated
@@ -13,4 +18,9 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 2, name: 'methods', sql: methods },
   { version: 3, name: 'policies', sql: policies },
   { version: 4, name: 'sign-in hot path', sql: signInHotPath },
+  { version: 5, name: 'log queries', sql: logQueries },
+  { version: 6, name: 'audit chain', sql: auditChain },
+  { version: 7, name: 'policy history', sql: policyHistory },
+  { version: 8, name: 'self service', sql: selfService },
+  { version: 9, name: 'recovery', sql: recovery },
 ];

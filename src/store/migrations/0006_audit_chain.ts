@@ -1,0 +1,3 @@
+/** Reserved: filled by the change that needs it. */
+export const statements = `
+`;
