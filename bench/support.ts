@@ -8,11 +8,15 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import pg from 'pg';
+import { createSoftAuthenticator, type SoftAuthenticator } from '../test/support/softAuthenticator.ts';
 
 // ---------- settings ----------
 
@@ -437,4 +441,137 @@ export async function runBench(run: BenchRun): Promise<never> {
     cleanupAll();
   }
   process.exit(code);
+}
+
+// ---------- load client helpers (bench/oidc-sign-in.ts, bench/logging-cost.ts) ----------
+
+/** A response that was not the expected status: counted by the caller, ends the flow. */
+export class HttpFailure extends Error {
+  readonly status: number;
+  constructor(status: number, what: string, body: string) {
+    super(`${what} → ${status} ${body.slice(0, 300)}`);
+    this.status = status;
+  }
+}
+
+export type RawResponse = { status: number; headers: http.IncomingHttpHeaders; text: string };
+
+/** One request with node:http on `agent` (keep-alive): the cheapest client Node has; no redirects followed, no cookies kept. */
+export function rawRequest(agent: http.Agent, url: string, method: string, headers: Record<string, string>, body: string | null, timeoutMs: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+/** A setup call (not measured): JSON in and out with fetch; throws unless 2xx. */
+export async function setupCall<T = any>(base: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new HttpFailure(res.status, `${method} ${path}`, text);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export type PasskeyUser = { id: string; upn: string; authenticator: SoftAuthenticator };
+
+/** `count` users over the Graph API, each with a passkey (software authenticator, synced style, zero counter). */
+export async function provisionPasskeyUsers(base: string, origin: string, token: string, count: number, parallel: number): Promise<PasskeyUser[]> {
+  const users: PasskeyUser[] = [];
+  const deadline = AbortSignal.timeout(SETUP_TIMEOUT_MS * 3);
+  const tag = randomBytes(4).toString('hex');
+  let next = 0;
+  const worker = async () => {
+    while (next < count && !deadline.aborted) {
+      const n = next++;
+      const upn = `bench-${tag}-${n}@bench.test`;
+      const created = await setupCall<{ id: string }>(base, 'POST', '/graph/v1.0/users', token, {
+        accountEnabled: true, displayName: `Bench User ${n}`, userPrincipalName: upn, mailNickname: `bench${n}`,
+      });
+      const m = `/graph/v1.0/users/${created.id}/authentication`;
+      const authenticator = createSoftAuthenticator({ signCountMode: 'zero', backupEligible: true });
+      const options = await setupCall<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(base, 'GET', `${m}/fido2Methods/creationOptions(challengeTimeoutInMinutes=5)`, token);
+      await setupCall(base, 'POST', `${m}/fido2Methods`, token, { displayName: 'Bench passkey', publicKeyCredential: authenticator.register(options.publicKey, origin) });
+      users.push({ id: created.id, upn, authenticator });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, count)) }, worker));
+  if (users.length < count) throw new Error(`provisioned only ${users.length} of ${count} users within ${(SETUP_TIMEOUT_MS * 3) / 1000} s`);
+  return users;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export type LoopResult = { flows: number; errors: number; non2xx: number; statuses: Map<number, number>; latenciesMs: number[]; firstFailure: string | undefined; elapsed: number };
+
+/**
+ * `vus` virtual users loop over `flow(k)` (k counts up over all of them) until `seconds` have
+ * passed; flows in flight finish. A flow that throws is counted (HttpFailure as non-2xx by status).
+ */
+export async function runVirtualUsers(flow: (k: number) => Promise<void>, seconds: number, vus: number, counter: { k: number }): Promise<LoopResult> {
+  const r: LoopResult = { flows: 0, errors: 0, non2xx: 0, statuses: new Map(), latenciesMs: [], firstFailure: undefined, elapsed: 0 };
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const vu = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        await flow(counter.k++);
+        r.flows++;
+        r.latenciesMs.push(performance.now() - t0);
+      } catch (err) {
+        if (err instanceof HttpFailure) {
+          r.non2xx++;
+          r.statuses.set(err.status, (r.statuses.get(err.status) ?? 0) + 1);
+        } else r.errors++;
+        r.firstFailure ??= (err as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: vus }, vu));
+  r.elapsed = (performance.now() - start) / 1000;
+  return r;
+}
+
+/** CPU seconds over a measured window: the gatehouse process, PostgreSQL (throwaway server only), this process, and the rest of the machine. */
+export type CpuWindow = { server: number | undefined; postgres: number | undefined; bench: number; other: number | undefined };
+
+/** Starts a CPU window; the returned function ends it. */
+export function cpuWindow(serverPid: number | undefined, postmasterPid: number | undefined, embedded: boolean): () => CpuWindow {
+  const machine0 = machineCpu();
+  const server0 = cpuSeconds(serverPid);
+  const pg0 = postmasterPid ? postgresCpu(postmasterPid) : undefined;
+  const bench0 = process.cpuUsage();
+  return () => {
+    const b = process.cpuUsage(bench0);
+    const server1 = cpuSeconds(serverPid);
+    const pg = pg0 && postmasterPid ? cpuDelta(pg0, postgresCpu(postmasterPid)) : undefined;
+    const machine1 = machineCpu();
+    const bench = (b.user + b.system) / 1e6;
+    const server = server0 !== undefined && server1 !== undefined ? server1 - server0 : undefined;
+    const ours = bench + (server ?? 0) + (pg ?? 0);
+    const other = machine0 && machine1 && (postmasterPid || embedded) ? Math.max(0, machine1.busy - machine0.busy - ours) : undefined;
+    return { server, postgres: pg, bench, other };
+  };
+}
+
+/** `uptime` and the first lines of `top -bn1`: the other load on the machine, for the report. */
+export function machineLoad(lines = 12): string {
+  const up = spawnSync('uptime', { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const top = spawnSync('top', ['-bn1', '-w', '160'], { encoding: 'utf8', timeout: 10_000 }).stdout?.split('\n').slice(0, lines).join('\n') ?? '';
+  return `${up}\n${top}`.trim();
 }

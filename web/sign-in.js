@@ -7,7 +7,7 @@
 // here: the page says why, registers a passkey inside the flow (`register/options`,
 // navigator.credentials.create, `register`), then has the user use it at once (the passkey
 // step), whose decision grants. A `nudge` on a grant (PLT-5 campaign) offers "Add a passkey" or
-// "Not now" before completing.
+// "Not now" (recorded as a snooze: `campaign/snooze`) before completing.
 
 const main = document.getElementById('sign-in');
 if (main) start(main);
@@ -19,6 +19,8 @@ function start(main) {
     clientId: main.dataset.clientId,
     contexts: JSON.parse(main.dataset.contexts || '[]'),
     userAction: main.dataset.userAction || null,
+    // SC-5: this sign-in completes a device code (OAuth device authorization grant).
+    transferMethod: main.dataset.transferMethod || null,
   };
   const api = `/api/flows/${encodeURIComponent(cfg.tenantId)}/sign-in`;
   const interaction = `/${encodeURIComponent(cfg.tenantId)}/sign-in/${encodeURIComponent(cfg.uid)}`;
@@ -127,6 +129,7 @@ function start(main) {
     const body = { interactionUid: cfg.uid, capabilities: { webauthn }, authenticationContexts: cfg.contexts };
     if (cfg.clientId) body.clientId = cfg.clientId;
     if (cfg.userAction) body.userAction = cfg.userAction;
+    if (cfg.transferMethod) body.transferMethod = cfg.transferMethod;
     flowId = (await post(api, body)).flowId;
     return flowId;
   }
@@ -228,6 +231,16 @@ function start(main) {
     return post(`${api}/${id}/tap`, { username, code });
   }
 
+  /** SC-5: end the device's request with the refused flow's reason, then show the device page's answer. */
+  async function endDeviceSignIn() {
+    try {
+      const r = await post(`${interaction}/abort`, { flowId });
+      location.assign(r.redirectTo);
+    } catch (e) {
+      showAlert(e.message, null);
+    }
+  }
+
   async function complete() {
     status('Signed in. Returning to the app…');
     const r = await post(`${interaction}/complete`, { flowId });
@@ -282,8 +295,11 @@ function start(main) {
   }
 
   function showNudge(n) {
+    const left = typeof n.snoozesAllowed === 'number' ? Math.max(n.snoozesAllowed - (n.snoozesUsed || 0), 0) : null;
+    const later = left === null ? ' You can also do it later.'
+      : ` You can put it off ${left} more time${left === 1 ? '' : 's'} (for ${n.snoozeDurationInDays} day${n.snoozeDurationInDays === 1 ? '' : 's'} each); after that, adding one is required.`;
     ui.nudgeText.textContent = `Passkeys are faster and safer than other ways to sign in. Add one now; it takes a moment.${
-      n.canSnooze === false ? '' : ' You can also do it later.'}`;
+      n.canSnooze === false ? '' : later}`;
     ui.nudgeLater.hidden = n.canSnooze === false;
     show(ui.nudge);
     status('');
@@ -321,7 +337,12 @@ function start(main) {
     } catch (err) {
       status('');
       if (err.code === 'FlowExpired' && err.status === 404) flowId = null;
-      if (err.status === 403 && err.errorCode) {
+      if (err.status === 403 && err.errorCode && cfg.transferMethod && flowId) {
+        // A refused sign-in for a device code (SC-5): the device's request ends with this reason
+        // (access_denied), and the device page that follows shows the reason and its code.
+        showDecision('You can’t sign in', err.message, [], err.errorCode, false);
+        await endDeviceSignIn();
+      } else if (err.status === 403 && err.errorCode) {
         // A refusal after the user proved who they are: the reason and its code (SIG-2).
         showDecision('You can’t sign in', err.message, [], err.errorCode, false);
       } else {
@@ -365,11 +386,21 @@ function start(main) {
     }
   }
 
-  /** Complete a granted flow (after a nudge). */
-  async function finish() {
+  /**
+   * "Not now" on the campaign's nudge (PLT-5): the snooze is recorded (it counts towards the
+   * allowed snoozes), then the sign-in completes. When there is no nudge to snooze any more
+   * (409), the sign-in still completes.
+   */
+  async function snoozeAndFinish() {
     clearAlert();
     busy(true);
     try {
+      status('Reminding you later…');
+      try {
+        await post(`${api}/${flowId}/campaign/snooze`, {});
+      } catch (err) {
+        if (err.status !== 409) throw err;
+      }
       await complete();
     } catch (err) {
       status('');
@@ -423,8 +454,8 @@ function start(main) {
 
   ui.registerOther.addEventListener('click', () => {
     if (registerMode === 'nudge') {
-      // "Not now" from the nudge's form: carry on signing in.
-      return finish();
+      // "Not now" from the nudge's form: snooze, and carry on signing in.
+      return snoozeAndFinish();
     }
     flowId = null;
     clearAlert();
@@ -445,9 +476,8 @@ function start(main) {
     ui.passkeyName.focus();
   });
 
-  // "Not now" just completes. Snoozing isn't recorded yet (the campaign's snooze count and date,
-  // PLT-5/SC-7, have no API to write them), so the nudge comes back at the next sign-in.
-  ui.nudgeLater.addEventListener('click', () => finish());
+  // "Not now" snoozes the campaign (PLT-5), then completes.
+  ui.nudgeLater.addEventListener('click', () => snoozeAndFinish());
 
   ui.cancel.addEventListener('click', async () => {
     busy(true);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { jsonOption, operator, print, resolveTenant, withDatabase, type Out } from './common.ts';
+import { registerRecoveryCommands } from './recovery.ts';
+import { runRecoveryJobs } from '../flows/recovery/jobs.ts';
 import { whatIf } from '../flows/policies/whatIf.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { GatehouseError, NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -27,6 +29,9 @@ import { listRoleAssignments } from '../store/roles.ts';
 import { assignRole } from '../flows/directory/roles.ts';
 import { listTenants } from '../store/tenants.ts';
 import { purgeExpired } from '../store/housekeeping.ts';
+import { registerLogsCommands } from './logs.ts';
+import { registerReplayCommands } from './replay.ts';
+import { runLogRetention } from '../flows/logs/retention.ts';
 import { createUser, deleteUser, getUser, listUsers } from '../store/users.ts';
 
 /**
@@ -67,10 +72,14 @@ program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, 
     }
     const { app } = await buildServer({ database, config });
     // Expired artefacts, challenges and flows go every 10 minutes (and once at start).
-    const sweep = () => purgeExpired(database.db, new Date()).catch((err: unknown) => app.log.warn({ err }, 'housekeeping failed'));
+    const sweep = () => purgeExpired(database.db, new Date()).catch((err: unknown) => app.log.warn({ err }, 'housekeeping failed'))
+      .then(() => runLogRetention(database.db, new Date(), app.log)); // LOG-4 retention (docs/logs-integrity.md)
     void sweep();
     const housekeeping = setInterval(sweep, 10 * 60_000);
     housekeeping.unref();
+    // RCV-3 clean-up and webhook notifications every 30 s (safe with several servers: docs/recovery.md).
+    const recoveryJobs = setInterval(() => void runRecoveryJobs(database.db, new Date()).catch((err: unknown) => app.log.warn({ err }, 'recovery jobs failed')), 30_000);
+    recoveryJobs.unref();
     let closing = false;
     const shutdown = async (signal: string) => {
       if (closing) return;
@@ -82,6 +91,7 @@ program.command('serve').description('run the server (PORT, HOST, DATABASE_URL, 
       }, 30_000);
       force.unref();
       clearInterval(housekeeping);
+      clearInterval(recoveryJobs);
       await app.close();
       await database.close();
       process.exit(0);
@@ -374,6 +384,10 @@ program.command('whatif').description('What-If (WIF-1): decide a hypothetical si
       return lines.join('\n');
     });
   });
+registerRecoveryCommands(program);
+
+registerLogsCommands(program);
+registerReplayCommands(program); // after registerLogsCommands: it adds to the `logs` group
 
 async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
@@ -398,4 +412,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const code = await main(process.argv);
-if (code !== 0 || !['serve'].includes(process.argv[2] ?? '')) process.exitCode = code;
+// A command may set a non-zero exit code itself on success (e.g. `audit verify`: 3 when the chain is broken).
+if (code !== 0 || !['serve'].includes(process.argv[2] ?? '')) process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);

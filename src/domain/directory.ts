@@ -90,3 +90,37 @@ export function permits(granted: readonly string[], scope: RouteScope): boolean 
   const needed: readonly string[] = ROUTE_PERMISSIONS[scope];
   return granted.some((p) => needed.includes(p));
 }
+
+const READ_PERMISSIONS = GRAPH_PERMISSIONS.filter((p) => /\.Read\.(All|Directory)$/.test(p));
+
+/**
+ * DIR-6 for interactive admins: the Graph permissions a directory role (DIR-4) carries when an
+ * admin calls the API through the admin console (a delegated token). Route families check these;
+ * the finer rules (TAP-9's split between admins and members, nobody for themselves, WIF-3) are
+ * checked again by the flows against the admin's roles.
+ */
+export const ROLE_PERMISSIONS: Readonly<Record<string, readonly GraphPermission[]>> = {
+  [GLOBAL_ADMINISTRATOR]: GRAPH_PERMISSIONS,
+  // Privileged Authentication Administrator, Authentication Administrator
+  '7be44c8a-adaf-4e2a-84d6-ab2649e08a13': ['User.Read.All', 'Group.Read.All', 'User.RevokeSessions.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  'c4e39bd9-1100-46d3-8c65-fb160da0071f': ['User.Read.All', 'Group.Read.All', 'User.RevokeSessions.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  // Authentication Policy Administrator
+  '0526716b-113d-4c15-b2c8-68e3c22b9f80': ['User.Read.All', 'Group.Read.All', 'Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'],
+  // Conditional Access Administrator
+  'b1be1c3e-b65d-4f19-8427-f6fa0d97feb9': ['User.Read.All', 'Group.Read.All', 'Application.Read.All', 'Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess'],
+  // Security Administrator
+  '194ae4cb-b126-40b2-bd5b-6091b380977d': ['User.Read.All', 'Group.Read.All', 'Application.Read.All', 'RoleManagement.Read.Directory', 'UserAuthenticationMethod.Read.All', 'Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess', 'Policy.ReadWrite.AuthenticationMethod', 'AuditLog.Read.All'],
+  // Security Reader
+  '5d6b6bb7-de71-4623-b4af-96380a352509': ['User.Read.All', 'Group.Read.All', 'Application.Read.All', 'RoleManagement.Read.Directory', 'UserAuthenticationMethod.Read.All', 'Policy.Read.All', 'AuditLog.Read.All'],
+  // Global Reader
+  'f2ef992c-3afb-46b9-b7cf-a126ee74c451': [...READ_PERMISSIONS, 'AuditLog.Read.All'],
+  // Reports Reader
+  '4a5d8f65-41da-4de4-8968-e035b65339cf': ['User.Read.All', 'AuditLog.Read.All'],
+  // User Administrator
+  'fe930be7-5e62-47db-91af-98c3a49a38b1': ['User.ReadWrite.All', 'User.RevokeSessions.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'RoleManagement.Read.Directory', 'Application.Read.All'],
+};
+
+/** The union of the permissions of the roles held (DIR-4 → DIR-6). */
+export function permissionsOfRoles(roleTemplateIds: readonly string[]): GraphPermission[] {
+  return [...new Set(roleTemplateIds.flatMap((r) => ROLE_PERMISSIONS[r] ?? []))];
+}

@@ -3,15 +3,24 @@ import { isCleanText } from './validation.ts';
 
 /**
  * The OData query options the admin API supports: `$filter` (eq, ne, ge, le, gt, lt,
- * startswith(), and, or, parentheses), `$top`, `$select`, `$skiptoken`. Parsing is pure; the
- * store turns the tree into SQL against a column map, so only whitelisted fields reach SQL.
+ * startswith(), and, or, parentheses; on the audit logs also the lambda `coll/any(t: t/p eq …)`),
+ * `$top`, `$select`, `$skiptoken`. Parsing is pure; the store turns the tree into SQL against a
+ * column map, so only whitelisted fields reach SQL.
  */
 export type Literal = string | number | boolean | null;
 export type Comparison = { kind: 'cmp'; op: 'eq' | 'ne' | 'ge' | 'le' | 'gt' | 'lt'; field: string; value: Literal };
 export type StartsWith = { kind: 'startswith'; field: string; value: string };
 export type FilterNode = Comparison | StartsWith | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode };
 
-type Token = { t: 'ident' | 'string' | 'number' | 'lparen' | 'rparen' | 'comma'; v: string };
+/**
+ * `targetResources/any(t: t/id eq '…')`: true when some element of the collection satisfies the
+ * predicate; the predicate's fields are the element's properties without the variable (`id`).
+ */
+export type AnyNode = { kind: 'any'; collection: string; predicate: FilterNode };
+/** A filter tree that may hold lambdas (only where the caller allows them, see `parseFilterWithLambdas`). */
+export type LambdaFilterNode = Comparison | StartsWith | AnyNode | { kind: 'and' | 'or'; left: LambdaFilterNode; right: LambdaFilterNode };
+
+type Token = { t: 'ident' | 'string' | 'number' | 'lparen' | 'rparen' | 'comma' | 'colon'; v: string };
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -22,6 +31,7 @@ function tokenize(src: string): Token[] {
     if (c === '(') { out.push({ t: 'lparen', v: c }); i++; continue; }
     if (c === ')') { out.push({ t: 'rparen', v: c }); i++; continue; }
     if (c === ',') { out.push({ t: 'comma', v: c }); i++; continue; }
+    if (c === ':') { out.push({ t: 'colon', v: c }); i++; continue; }
     if (c === "'") {
       let s = '';
       i++;
@@ -54,6 +64,19 @@ function filterError(why: string): ValidationError {
 const OPS = new Set(['eq', 'ne', 'ge', 'le', 'gt', 'lt']);
 
 export function parseFilter(src: string, fields: readonly string[]): FilterNode {
+  // Without lambdas the tree holds no `any` node.
+  return parseTree(src, fields, {}) as FilterNode;
+}
+
+/**
+ * `parseFilter` that also accepts `collection/any(v: <predicate over v/property>)` for the
+ * collections in `lambdas` (each with the element properties it may filter on).
+ */
+export function parseFilterWithLambdas(src: string, fields: readonly string[], lambdas: Readonly<Record<string, readonly string[]>>): LambdaFilterNode {
+  return parseTree(src, fields, lambdas);
+}
+
+function parseTree(src: string, topFields: readonly string[], lambdas: Readonly<Record<string, readonly string[]>>): LambdaFilterNode {
   if (src.length > 2000) throw filterError('longer than 2000 characters');
   const toks = tokenize(src);
   let pos = 0;
@@ -69,11 +92,41 @@ export function parseFilter(src: string, fields: readonly string[]): FilterNode 
     if (tok.t !== t) throw filterError(`expected ${t} but found '${tok.v}'`);
     return tok;
   };
+  // Inside a lambda: its variable and the element's properties; outside: the resource's fields.
+  let scope: { variable: string; collection: string; fields: readonly string[] } | undefined;
+  const lambdaNames = Object.keys(lambdas);
   const field = (name: string) => {
-    if (!fields.includes(name)) {
-      throw new ValidationError('$filter', 'unsupportedProperty', `Invalid $filter: filtering on '${name}' is not supported; supported: ${fields.join(', ')}.`);
+    if (scope) {
+      const prefix = `${scope.variable}/`;
+      const prop = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
+      if (prop === undefined || !scope.fields.includes(prop)) {
+        throw new ValidationError('$filter', 'unsupportedProperty', `Invalid $filter: inside ${scope.collection}/any(${scope.variable}: …) filtering on '${name.slice(0, 100)}' is not supported; supported: ${scope.fields.map((f) => `${scope!.variable}/${f}`).join(', ')}.`);
+      }
+      return prop;
+    }
+    if (!topFields.includes(name)) {
+      const all = [...topFields, ...lambdaNames.map((l) => `${l}/any(…)`)];
+      throw new ValidationError('$filter', 'unsupportedProperty', `Invalid $filter: filtering on '${name.slice(0, 100)}' is not supported; supported: ${all.join(', ')}.`);
     }
     return name;
+  };
+  const lambda = (collection: string): LambdaFilterNode => {
+    const allowed = lambdas[collection];
+    if (!allowed || !Object.hasOwn(lambdas, collection)) {
+      throw new ValidationError('$filter', 'unsupportedProperty', `Invalid $filter: 'any' is not supported on '${collection.slice(0, 100)}'${lambdaNames.length ? `; supported: ${lambdaNames.map((l) => `${l}/any(…)`).join(', ')}` : ''}.`);
+    }
+    if (scope) throw filterError('a lambda inside a lambda is not supported');
+    expect('lparen');
+    const variable = expect('ident').v;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) throw filterError(`'${variable.slice(0, 50)}' is not a lambda variable name`);
+    expect('colon');
+    scope = { variable, collection, fields: allowed };
+    if (++depth > 20) throw filterError('nested too deeply');
+    const predicate = orExpr() as FilterNode;
+    depth--;
+    scope = undefined;
+    expect('rparen');
+    return { kind: 'any', collection, predicate };
   };
   const literal = (): Literal => {
     const tok = next();
@@ -87,7 +140,7 @@ export function parseFilter(src: string, fields: readonly string[]): FilterNode 
     if (tok.t === 'ident' && tok.v === 'null') return null;
     throw filterError(`expected a literal but found '${tok.v}'`);
   };
-  const primary = (): FilterNode => {
+  const primary = (): LambdaFilterNode => {
     const tok = next();
     if (tok.t === 'lparen') {
       if (++depth > 20) throw filterError('nested too deeply');
@@ -97,6 +150,7 @@ export function parseFilter(src: string, fields: readonly string[]): FilterNode 
       return inner;
     }
     if (tok.t !== 'ident') throw filterError(`unexpected '${tok.v}'`);
+    if (tok.v.endsWith('/any') && peek()?.t === 'lparen') return lambda(tok.v.slice(0, -'/any'.length));
     if (tok.v.toLowerCase() === 'startswith' && peek()?.t === 'lparen') {
       expect('lparen');
       const f = field(expect('ident').v);
@@ -108,15 +162,15 @@ export function parseFilter(src: string, fields: readonly string[]): FilterNode 
     }
     const f = field(tok.v);
     const op = next();
-    if (op.t !== 'ident' || !OPS.has(op.v)) throw filterError(`unsupported operator '${op.v}' (supported: eq, ne, ge, le, gt, lt, startswith)`);
+    if (op.t !== 'ident' || !OPS.has(op.v)) throw filterError(`unsupported operator '${op.v.slice(0, 50)}' after '${tok.v.slice(0, 100)}' (supported: eq, ne, ge, le, gt, lt, startswith)`);
     return { kind: 'cmp', op: op.v as Comparison['op'], field: f, value: literal() };
   };
-  const andExpr = (): FilterNode => {
+  const andExpr = (): LambdaFilterNode => {
     let left = primary();
     while (peek()?.t === 'ident' && peek()!.v === 'and') { pos++; left = { kind: 'and', left, right: primary() }; }
     return left;
   };
-  const orExpr = (): FilterNode => {
+  const orExpr = (): LambdaFilterNode => {
     let left = andExpr();
     while (peek()?.t === 'ident' && peek()!.v === 'or') { pos++; left = { kind: 'or', left, right: andExpr() }; }
     return left;
@@ -172,6 +226,19 @@ export function parseCollectionQuery(
     throw new ValidationError('$skiptoken', 'format', 'Invalid $skiptoken: use the @odata.nextLink the previous page returned.');
   }
   return { filter: filterRaw === undefined ? undefined : parseFilter(filterRaw, opts.filterFields), top, select, skipToken };
+}
+
+export type LambdaCollectionQuery = Omit<CollectionQuery, 'filter'> & { filter: LambdaFilterNode | undefined };
+
+/** `parseCollectionQuery` whose `$filter` may use the lambdas named in `opts.lambdas` (the audit logs). */
+export function parseLambdaCollectionQuery(
+  q: Record<string, unknown>,
+  opts: { filterFields: readonly string[]; lambdas: Readonly<Record<string, readonly string[]>>; selectFields: readonly string[]; defaultTop?: number; maxTop?: number },
+): LambdaCollectionQuery {
+  const { $filter: filterRaw, ...rest } = q;
+  if (filterRaw !== undefined && typeof filterRaw !== 'string') throw new ValidationError('$filter', 'single', 'Query option $filter may appear once.');
+  const base = parseCollectionQuery(rest, { ...opts, filterFields: [] });
+  return { ...base, filter: filterRaw === undefined ? undefined : parseFilterWithLambdas(filterRaw, opts.filterFields, opts.lambdas) };
 }
 
 /** Keep only the selected properties (plus `id`, which Graph always returns). */

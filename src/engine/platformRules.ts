@@ -42,7 +42,10 @@ export function securityInfoGate(ctx: RuleContext): { rules: PlatformRuleResult[
   const requirements: Requirement[] = [];
   const source = (r: PlatformRuleId) => ({ kind: 'platform' as const, rule: r });
 
-  const prMethods = usable.filter((m) => m.modes.some((x) => PHISHING_RESISTANT_MODES.includes(x) && allowed(x)));
+  const registeredHere = new Set(input.session.registeredMethodIds ?? []);
+  const prHeld = usable.filter((m) => m.modes.some((x) => PHISHING_RESISTANT_MODES.includes(x) && allowed(x)));
+  // PLT-3 is about the methods the user held before this session: one it registered is not "existing".
+  const prMethods = prHeld.filter((m) => !registeredHere.has(m.id));
   const stepUpOn = settings.existingMethodStepUp === 'phishingResistant' && prMethods.length > 0;
   const prRecent = recent.find((p) => PHISHING_RESISTANT_MODES.includes(p.mode) && allowed(p.mode));
   const tapRecent = recent.find((p) => isTap(p.mode));
@@ -85,7 +88,9 @@ export function securityInfoGate(ctx: RuleContext): { rules: PlatformRuleResult[
   if (settings.existingMethodStepUp === 'off') {
     rules.push(rule('PLT-3', 'notApplicable', "the tenant setting is 'off': a Temporary Access Pass satisfies PLT-1, as in Entra."));
   } else if (prMethods.length === 0) {
-    rules.push(rule('PLT-3', 'notApplicable', 'the user holds no usable phishing-resistant method (suspended methods do not count).'));
+    rules.push(rule('PLT-3', 'notApplicable', prHeld.length > 0
+      ? 'the user\'s only usable phishing-resistant methods were registered in this session, so there is no existing method to prove.'
+      : 'the user holds no usable phishing-resistant method (suspended methods do not count).'));
   } else if (prRecent) {
     rules.push(rule('PLT-3', 'satisfied', `the existing phishing-resistant method ${prRecent.methodId ?? prRecent.mode} was used at ${time(prRecent.at)}.`));
   } else if (tapRecent) {

@@ -77,7 +77,14 @@ export type PerformedMethod = {
   aaGuid?: string | null;
 };
 
-export type SessionState = { performed: readonly PerformedMethod[] };
+export type SessionState = {
+  performed: readonly PerformedMethod[];
+  /**
+   * Methods registered in this session (PLT-3): they are not the user's *existing* methods, so a
+   * TAP session that has just registered the first passkey may go on managing security info.
+   */
+  registeredMethodIds?: readonly string[];
+};
 
 export type SignInInput = { policies: PolicySnapshot; user: SignInUser; request: SignInRequest; session: SessionState };
 

@@ -6,6 +6,7 @@ import { signInWithTap } from '../flows/sign-in/tap.ts';
 import { registerPasskeyInFlow, registrationOptionsInFlow } from '../flows/sign-in/register.ts';
 import { deleteSecurityInfoMethod, renameSecurityInfoPasskey, securityInfoMethods } from '../flows/sign-in/securityInfo.ts';
 import { signInWithPassword, signInWithTotp } from '../flows/sign-in/passwordAndTotp.ts';
+import { snoozeCampaign } from '../flows/sign-in/campaign.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { guid, parseInput } from '../domain/validation.ts';
 import type { Db } from '../store/database.ts';
@@ -22,6 +23,8 @@ const startBody = z.strictObject({
   authenticationContexts: z.array(z.string().regex(/^c([1-9]|[1-9][0-9])$/, 'must be c1-c99')).max(10).optional(),
   /** What the client can do: the page reports WebAuthn support (PLT-4, PLT-5). */
   capabilities: z.strictObject({ webauthn: z.boolean() }).optional(),
+  /** CA-2: the sign-in completes an OAuth device authorization grant (set by the sign-in page; checked at completion). */
+  transferMethod: z.enum(['deviceCodeFlow'], "must be 'deviceCodeFlow'").optional(),
   /** The OIDC interaction this sign-in is for (set by the sign-in page). */
   interactionUid: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'must be an interaction id').optional(),
 });
@@ -31,11 +34,11 @@ const USER_ACTIONS = { registerSecurityInformation: 'urn:user:registersecurityin
  * The flow API (docs/flows.md): every step a browser page does, a native or headless client can
  * do too. JSON in, JSON out; errors use the same body as the Graph API.
  */
-export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metrics: Metrics): void {
+export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metrics: Metrics, clock: () => Date = () => new Date()): void {
   const ctx = (req: FastifyRequest<{ Params: { tenantId: string } }>): SignInContext => {
     if (!isGuid(req.params.tenantId)) throw new NotFoundError('tenant', req.params.tenantId);
     const ua = req.headers['user-agent'];
-    return { db, tenantId: req.params.tenantId.toLowerCase(), now: new Date(), ipAddress: req.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
+    return { db, tenantId: req.params.tenantId.toLowerCase(), now: clock(), ipAddress: req.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
   };
   /** Counts each finished attempt in /metrics as it happens. */
   const counted = async <T>(reply: FastifyReply, step: Promise<T>): Promise<T> => {
@@ -59,6 +62,7 @@ export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metri
     return reply.status(201).send(await startSignIn(db, c.tenantId, {
       appId: body.clientId ?? null, userAction, authenticationContexts: body.authenticationContexts ?? [],
       capabilities: body.capabilities ?? { webauthn: false }, interactionUid: body.interactionUid ?? null,
+      ...(body.transferMethod ? { transferMethod: body.transferMethod } : {}),
     }, c.now));
   });
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/tap', async (req, reply) => counted(reply, signInWithTap(ctx(req), req.params.flowId, req.body)));
@@ -69,6 +73,8 @@ export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metri
   // Registering a passkey inside the sign-in (PLT-4, or a security-info visit): decided as the security-info action.
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/register/options', async (req) => registrationOptionsInFlow(ctx(req), rp, req.params.flowId));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/register', async (req, reply) => reply.status(201).send(await registerPasskeyInFlow(ctx(req), rp, req.params.flowId, req.body)));
+  // PLT-5: "Not now" on the registration campaign's nudge of a granted sign-in.
+  app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/campaign/snooze', async (req) => snoozeCampaign(ctx(req), req.params.flowId));
   // The security-info portal's calls (MTH-3 self-service), each decided as the security-info action.
   type MethodParams = { Params: { tenantId: string; flowId: string; methodId: string } };
   app.get<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/security-info/methods', async (req) => ({ value: await securityInfoMethods(ctx(req), req.params.flowId) }));

@@ -14,13 +14,29 @@ import { methodRoutes } from './graph/methods.ts';
 import { policyRoutes } from './graph/policies.ts';
 import { policyImportRoutes } from './graph/policyImport.ts';
 import { whatIfRoutes } from './graph/whatIf.ts';
+import { logIntegrityRoutes } from './graph/logIntegrity.ts';
+import { replayRoutes } from './graph/replay.ts';
+import { auditLogRoutes } from './graph/auditLogs.ts';
+import { meRoutes } from './graph/me.ts';
 import { flowRoutes } from './flows.ts';
 import { loadAuthenticatorCatalog, type AuthenticatorCatalog } from '../methods/passkey/index.ts';
 import type { RelyingParty } from '../flows/methods/passkeys.ts';
 import { oidcRoutes } from './oidcMount.ts';
 import { signInPageRoutes } from './pages/signIn.ts';
+import { recoveryRoutes } from './recovery.ts';
+import { devicePageRoutes, devicePages } from './pages/device.ts';
+import { portalRoutes } from './pages/portal.ts';
+import { consoleRoutes } from './pages/console.ts';
 
-export type ServerDeps = { database: OpenDatabase; config: Config; logger?: boolean; catalog?: AuthenticatorCatalog };
+export type ServerDeps = {
+  database: OpenDatabase; config: Config; logger?: boolean; catalog?: AuthenticatorCatalog;
+  /**
+   * The time sign-in decisions are taken at: the flow API (every step of the sign-in page and the
+   * portal's sign-ins), /me and oidc-provider's refresh re-decisions. Default: the wall clock;
+   * tests move it (PLT-2 freshness, PLT-5 snoozes) without waiting.
+   */
+  clock?: () => Date;
+};
 
 const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -34,6 +50,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 /** The HTTP surface: health, metrics, per-tenant OIDC and the Graph-shaped admin API. Thin by design. */
 export async function buildServer(deps: ServerDeps) {
   const { database, config } = deps;
+  const clock = deps.clock ?? (() => new Date());
   const { db } = database;
   const metrics = new Metrics();
   metrics.setPoolStats(() => database.poolStats());
@@ -101,12 +118,21 @@ export async function buildServer(deps: ServerDeps) {
     policyRoutes(graph, db, urls);
     policyImportRoutes(graph, db);
     whatIfRoutes(graph, db, urls);
+    logIntegrityRoutes(graph, db, urls);
+    replayRoutes(graph, db, urls);
+    auditLogRoutes(graph, db, urls);
+    meRoutes(graph, db, urls, rp, clock);
   }, { prefix: '/graph/v1.0' });
-  flowRoutes(app, db, rp, metrics);
+  await app.register(async (scope) => recoveryRoutes(scope, db, verifier), { prefix: '/api/recovery' });
+  flowRoutes(app, db, rp, metrics, clock);
 
-  const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl, trustProxy: config.trustProxy !== false });
+  const providers = new TenantProviders(db, { publicBaseUrl: config.publicBaseUrl, trustProxy: config.trustProxy !== false, devicePages: devicePages(), ...(deps.clock ? { now: deps.clock } : {}) });
   await app.register(async (scope) => oidcRoutes(scope, providers, metrics));
+  // Completing and aborting an interaction stay on the wall clock: oidc-provider's interactions and grants live by it.
   signInPageRoutes(app, db, providers);
+  devicePageRoutes(app);
+  portalRoutes(app, db, config.publicBaseUrl);
+  consoleRoutes(app, db, config.publicBaseUrl, verifier);
 
   return { app, metrics };
 }

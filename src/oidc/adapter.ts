@@ -11,7 +11,7 @@ import { clientMetadata } from './clients.ts';
  * table (never written by oidc-provider: dynamic registration is off); every other model is an
  * artefact row.
  */
-export function adapterFor(db: Db, tenantId: string): new (model: string) => Adapter {
+export function adapterFor(db: Db, tenantId: string, base?: string): new (model: string) => Adapter {
   return class DatabaseAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) {
@@ -25,7 +25,7 @@ export function adapterFor(db: Db, tenantId: string): new (model: string) => Ada
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const rec = await clientRecord(db, tenantId, id);
-        return rec ? (clientMetadata(rec, new Date()) as AdapterPayload) : undefined;
+        return rec ? (clientMetadata(rec, new Date(), base ? { base, tenantId } : undefined) as AdapterPayload) : undefined;
       }
       return (await findArtefact(db, tenantId, this.model, id, new Date())) as AdapterPayload | undefined;
     }

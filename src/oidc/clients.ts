@@ -1,4 +1,17 @@
+import { FIRST_PARTY_APPS } from '../domain/directory.ts';
 import type { Application } from '../domain/resources.ts';
+
+/**
+ * Where the first-party web apps live (DIR-5): the security-info portal and the admin console are
+ * pages of this server that sign in through the tenant's own issuer as public (SPA) clients, with
+ * PKCE, and call the Graph API with delegated tokens (graphTokens.ts).
+ */
+export function firstPartyRedirectUris(appId: string, base: string, tenantId: string): string[] {
+  const key = FIRST_PARTY_APPS.find((a) => a.appId === appId.toLowerCase())?.key;
+  if (key === 'securityInfo') return [`${base}/${tenantId}/my-sign-ins`];
+  if (key === 'adminConsole') return [`${base}/${tenantId}/admin`];
+  return [];
+}
 
 /**
  * An application as oidc-provider client metadata. Secrets are stored hashed, so the metadata
@@ -14,8 +27,16 @@ import type { Application } from '../domain/resources.ts';
  * Apps with redirect URIs may use the authorization code and refresh token grants; automation
  * apps with a secret, client credentials.
  */
-export function clientMetadata(rec: { app: Application; secretHashes: { hash: string; endDateTime: Date }[] }, now: Date): Record<string, unknown> {
-  const { app } = rec;
+/** The delegated scope the first-party apps get on the Graph API; other apps get none. */
+export function delegatedGraphScope(clientId: string): string | undefined {
+  const key = FIRST_PARTY_APPS.find((a) => a.appId === clientId.toLowerCase())?.key;
+  return key === 'securityInfo' ? 'UserAuthenticationMethod.ReadWrite' : key === 'adminConsole' ? 'Directory.AccessAsUser.All' : undefined;
+}
+
+export function clientMetadata(rec: { app: Application; secretHashes: { hash: string; endDateTime: Date }[] }, now: Date, where?: { base: string; tenantId: string }): Record<string, unknown> {
+  const app = rec.app.gatehouseKind === 'firstParty' && where
+    ? { ...rec.app, spa: { redirectUris: [...rec.app.spa.redirectUris, ...firstPartyRedirectUris(rec.app.appId, where.base, where.tenantId)] } }
+    : rec.app;
   const live = rec.secretHashes.filter((s) => s.endDateTime.getTime() > now.getTime()).map((s) => s.hash);
   const redirectUris = [...app.web.redirectUris, ...app.spa.redirectUris, ...app.publicClient.redirectUris];
   const confidential = live.length > 0 && (app.web.redirectUris.length > 0 || app.gatehouseKind === 'automation' || redirectUris.length === 0);

@@ -1,5 +1,9 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
+import { FIRST_PARTY_APPS, permissionsOfRoles } from '../domain/directory.ts';
 import { UnauthorizedError } from '../domain/errors.ts';
+import { transitiveGroupIdsOf } from '../store/groups.ts';
+import { rolesOf } from '../store/roles.ts';
+import { findUser } from '../store/users.ts';
 import { isGuid } from '../domain/validation.ts';
 import type { Db } from '../store/database.ts';
 import { keySetVersion, publishedKeys } from '../store/signingKeys.ts';
@@ -7,7 +11,16 @@ import { findTenant } from '../store/tenants.ts';
 import { publicJwk } from './keys.ts';
 import { graphResource, issuerFor } from './provider.ts';
 
-export type GraphCaller = { kind: 'app'; tenantId: string; appId: string; permissions: string[] };
+/**
+ * Who calls the Graph API: an automation app with application permissions (client credentials,
+ * DIR-6), or a user through a first-party app (a delegated token): the admin console acts with
+ * the permissions of the user's directory roles (DIR-4); the security-info portal only on the
+ * user's own security info (`/me`). `flowId` is the sign-in the token came from, over which the
+ * security-info gate (PLT-1..PLT-3) decides.
+ */
+export type GraphCaller =
+  | { kind: 'app'; tenantId: string; appId: string; permissions: string[] }
+  | { kind: 'user'; tenantId: string; appId: string; id: string; userPrincipalName: string; roles: string[]; permissions: string[]; flowId: string | null };
 
 type KeyEntry = { jwks: ReturnType<typeof createLocalJWKSet>; version: string; checkedAt: number };
 
@@ -47,8 +60,9 @@ export class GraphTokenVerifier {
         requiredClaims: ['exp', 'iat'],
       });
       const appId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : '';
+      if (payload.idtyp === 'user' && appId && typeof payload.sub === 'string') return await this.#delegated(tid, appId, payload.sub, payload.iat!, payload.gh_sif);
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-      if (payload.idtyp !== 'app' || !appId) throw new UnauthorizedError('Only application (client credentials) tokens are accepted here for now.');
+      if (payload.idtyp !== 'app' || !appId) throw new UnauthorizedError('Access token is neither an application token (client credentials) nor a delegated token of a first-party app.');
       return { kind: 'app', tenantId: tid, appId, permissions: roles };
     } catch (err) {
       if (err instanceof UnauthorizedError) throw err;
@@ -58,6 +72,25 @@ export class GraphTokenVerifier {
           : 'Access token validation failure: signature or key unknown.';
       throw new UnauthorizedError(reason, (err as Error).message);
     }
+  }
+
+  /**
+   * A delegated token: the user must still exist and be enabled, and the token must be newer than
+   * the user's revocation (PLT-6). The admin console acts with the roles' permissions; the
+   * portal has none beyond `/me`.
+   */
+  async #delegated(tenantId: string, appId: string, userId: string, iat: number, flowId: unknown): Promise<GraphCaller> {
+    const key = FIRST_PARTY_APPS.find((a) => a.appId === appId.toLowerCase())?.key;
+    if (key !== 'securityInfo' && key !== 'adminConsole') throw new UnauthorizedError('Delegated Graph tokens are accepted from the security-info portal and the admin console only.');
+    const user = isGuid(userId) ? await findUser(this.#db, tenantId, userId) : undefined;
+    if (!user || user.id !== userId.toLowerCase()) throw new UnauthorizedError('The user this token was issued to no longer exists.');
+    if (!user.accountEnabled) throw new UnauthorizedError('The user this token was issued to is disabled (DIR-2).');
+    if (iat < Math.floor(Date.parse(user.signInSessionsValidFromDateTime) / 1000)) throw new UnauthorizedError("The user's sessions were revoked after this token was issued (PLT-6): sign in again.");
+    const roles = key === 'adminConsole' ? await rolesOf(this.#db, tenantId, [user.id, ...await transitiveGroupIdsOf(this.#db, tenantId, user.id)]) : [];
+    return {
+      kind: 'user', tenantId, appId: appId.toLowerCase(), id: user.id, userPrincipalName: user.userPrincipalName, roles,
+      permissions: permissionsOfRoles(roles), flowId: typeof flowId === 'string' && isGuid(flowId) ? flowId : null,
+    };
   }
 
   async #jwks(tenantId: string): Promise<KeyEntry['jwks'] | undefined> {

@@ -3,12 +3,15 @@ import type Provider from 'oidc-provider';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { FIRST_PARTY_APPS } from '../domain/directory.ts';
 import { GatehouseError } from '../domain/errors.ts';
-import { completedSignIn, SignInRefused } from '../flows/sign-in/flow.ts';
+import { completedSignIn, FLOW_LIFETIME_MS, SignInRefused } from '../flows/sign-in/flow.ts';
+import { recordGrantSignIn } from '../store/grantSignIns.ts';
+import { delegatedGraphScope } from './clients.ts';
 import { SIGN_IN_ERRORS } from '../domain/signInErrors.ts';
 import type { Db } from '../store/database.ts';
 import { lockFlow } from '../store/signInFlows.ts';
 import { writeSignIn } from '../store/signIns.ts';
 import { findUser } from '../store/users.ts';
+import { rememberSignInSession } from './refreshLog.ts';
 import { grantTtlFor } from './tokenLifetimes.ts';
 
 /** How long a grant (and so any refresh token from it) lives at most, rotations included. */
@@ -159,18 +162,23 @@ export async function pendingInteraction(provider: Provider, raw: Raw, uid: stri
     loginHint: typeof params.login_hint === 'string' ? params.login_hint.slice(0, 256) : null,
     authenticationContexts: requestedContexts(params),
     userAction: userActionFor(params.client_id),
+    // CA-2, SC-5: an interaction for a device code (oidc-provider's device flow names its code).
+    transferMethod: (details as { deviceCode?: string }).deviceCode ? 'deviceCodeFlow' as const : null,
     details,
   };
 }
 
 /**
  * Completes the pending authorization request with a granted sign-in flow. The flow must have
- * been started for this very request: same interaction uid, same app, the same user action and
- * at least the contexts the app asked for, so that a flow decided for a laxer app or context
- * can't be spent on this one. Then the flow is completed (single use), a grant for the requested
- * scopes and claims is saved (registered apps need no consent screen), and oidc-provider stores
- * the login: `amr`, `acr` (the contexts met, space-separated) and `auth_time` come from the flow.
- * Returns the URL that resumes the authorization request.
+ * been started for this very request: same interaction uid, same app, the same user action, the
+ * same transfer method (a device code's interaction, SC-5) and at least the contexts the app
+ * asked for, so that a flow decided for a laxer app or context can't be spent on this one. Then
+ * the flow is completed (single use), a new Grant for the requested scopes and claims is saved
+ * (registered apps need no consent screen; one Grant per sign-in) with the sign-in's request and
+ * performed methods beside it (refreshLog.ts `rememberSignInSession`: every refresh is decided
+ * again over them, PLT-6), and oidc-provider stores the login: `amr`, `acr` (the contexts met,
+ * space-separated) and `auth_time` come from the flow. Returns the URL that resumes the
+ * authorization request (or, for a device code, the device page's success).
  *
  * `max_age`: when the request carries it, the sign-in's last factor must be at most `max_age`
  * seconds old at completion (`now - auth_time <= max_age`, whole seconds, the rule oidc-provider
@@ -178,7 +186,7 @@ export async function pendingInteraction(provider: Provider, raw: Raw, uid: stri
  * Otherwise the completion is refused (409, `SignInFrequency`, 70043) before the flow is spent,
  * with a sign-in record, and the page must sign the user in again.
  *
- * TAP-8: a sign-in that used a pass gets its own Grant that expires when the pass does
+ * TAP-8: the Grant of a sign-in that used a pass expires when the pass does
  * (`sessionNotAfter`); the tokens' lifetimes are capped at the Grant's end (tokenLifetimes.ts).
  */
 export async function finishInteraction(provider: Provider, db: Db, tenantId: string, raw: Raw, uid: string, flowId: string, now: Date): Promise<string> {
@@ -192,6 +200,8 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
       (s.userAction ?? null) !== pending.userAction ? `its user action is ${s.userAction ?? 'none'}, the app's ${pending.userAction ?? 'none'}` : '',
       pending.authenticationContexts.some((c) => !(s.authenticationContexts ?? []).includes(c))
         ? `it was started for contexts [${(s.authenticationContexts ?? []).join(', ')}], the request asks for [${pending.authenticationContexts.join(', ')}]` : '',
+      // A device code's sign-in must have been decided as one (CA-2 transferMethods), and only it may use that decision.
+      (s.transferMethod ?? null) !== pending.transferMethod ? `its transfer method is ${s.transferMethod ?? 'none'}, the request's ${pending.transferMethod ?? 'none'}` : '',
     ].filter(Boolean);
     if (problems.length) {
       throw new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', problems.join('; '));
@@ -215,22 +225,49 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
     await previous?.destroy();
   }
   const params = details.params as { client_id: string; scope?: string; claims?: string };
-  const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
-  // A Grant that ends early (TAP-8) is never shared: not reused for this sign-in, nor reused by a later one.
-  const uncapped = (g: { iat?: number; exp?: number }) => g.exp === undefined || g.iat === undefined || g.exp - g.iat >= REFRESH_TOKEN_FAMILY_SECONDS;
-  const grant = existing && existing.accountId === done.userId && existing.clientId === params.client_id && !done.sessionNotAfter && uncapped(existing)
-    ? existing
-    // BaseToken takes `expiresIn` (seconds) in place of ttl.Grant; the typings leave it out.
-    : new provider.Grant({ accountId: done.userId, clientId: params.client_id, expiresIn: grantTtlFor(done.sessionNotAfter, REFRESH_TOKEN_FAMILY_SECONDS, now) } as ConstructorParameters<typeof provider.Grant>[0]);
+  // One Grant per sign-in, never shared: its refresh tokens are re-decided over this sign-in's
+  // methods (PLT-6, refreshLog.ts), a first-party app's Graph token is decided over the sign-in it
+  // came from, and a Grant that ends early ends with its pass (TAP-8).
+  const delegatedScope = delegatedGraphScope(params.client_id);
+  // TAP-8: oidc-provider stamps the Grant's `iat` from the wall clock, in whole seconds, when it
+  // saves it, and a refresh token's stored expiry may lie up to a second past its `exp`: measure
+  // the pass's remaining time from two seconds ahead, so neither ends after the pass.
+  const grantTtl = grantTtlFor(done.sessionNotAfter, REFRESH_TOKEN_FAMILY_SECONDS, new Date((Math.floor(Date.now() / 1000) + 2) * 1000));
+  // BaseToken takes `expiresIn` (seconds) in place of ttl.Grant; the typings leave it out.
+  const grant = new provider.Grant({ accountId: done.userId, clientId: params.client_id, expiresIn: grantTtl } as ConstructorParameters<typeof provider.Grant>[0]);
   if (params.scope) grant.addOIDCScope(params.scope);
   const claims = requestedClaimNames(params.claims);
   if (claims.length) grant.addOIDCClaims(claims);
+  const resource = (params as { resource?: unknown }).resource;
+  if (delegatedScope && typeof resource === 'string') grant.addResourceScope(resource, delegatedScope);
   const grantId = await grant.save();
+  if (delegatedScope) await recordGrantSignIn(db, tenantId, grantId, flowId, new Date(now.getTime() + FLOW_LIFETIME_MS));
+  await rememberSignInSession(db, tenantId, { grantId, accountId: done.userId, clientId: params.client_id }, done.session, grantTtl, now);
 
   return provider.interactionResult(raw.req, raw.res, {
     login: { accountId: done.userId, amr: done.amr, acr: done.acr.join(' ') || undefined, ts: done.authTime, remember: false },
     consent: { grantId },
   }, { mergeWithLastSubmission: false });
+}
+
+/**
+ * Ends the pending authorization request without a sign-in (`access_denied` to the app): the user
+ * cancelled, or (SC-5) the sign-in for a device code was refused. With `flowId`, a flow bound to
+ * this interaction whose last decision was a block ends it with the decision's code and reason,
+ * which the polling device receives as `access_denied`'s description and the page shows; the
+ * step's sign-in record already carries both. Returns the URL that resumes the request.
+ */
+export async function abortInteraction(provider: Provider, db: Db, tenantId: string, raw: Raw, uid: string, flowId: string | undefined, now: Date): Promise<string> {
+  await pendingInteraction(provider, raw, uid);
+  let description = 'The user cancelled the sign-in.';
+  if (flowId) {
+    const flow = await lockFlow(db, tenantId, flowId, now);
+    const d = flow?.state.decision;
+    if (flow && flow.state.interactionUid === uid && d?.outcome === 'block') {
+      description = `AADSTS${d.errorCode ?? SIGN_IN_ERRORS.BlockedByConditionalAccess.code}: ${d.failureReason ?? SIGN_IN_ERRORS.BlockedByConditionalAccess.text}`;
+    }
+  }
+  return provider.interactionResult(raw.req, raw.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
 }
 
 /** The `max_age` check of `finishInteraction`, on the flow as locked (before completing it). */

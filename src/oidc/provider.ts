@@ -1,15 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
-import Provider, { errors, type Account, type Client, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Account, type Adapter, type AdapterPayload, type Client, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { FIRST_PARTY_APPS } from '../domain/directory.ts';
 import type { Db } from '../store/database.ts';
+import { flowOfGrant } from '../store/grantSignIns.ts';
 import { hashClientSecret } from '../store/applications.ts';
 import { findUser } from '../store/users.ts';
 import { keySetVersion, publishedKeys } from '../store/signingKeys.ts';
 import { findTenant } from '../store/tenants.ts';
 import { serverSecret } from '../store/serverSecrets.ts';
 import { adapterFor } from './adapter.ts';
+import { delegatedGraphScope } from './clients.ts';
 import { AUTHENTICATION_CONTEXTS, REFRESH_TOKEN_FAMILY_SECONDS, signInPolicy } from './interactions.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './keys.ts';
-import { installRefreshSignInLog } from './refreshLog.ts';
+import { installRefreshSignInLog, refreshAccount } from './refreshLog.ts';
 import { cappedTtl } from './tokenLifetimes.ts';
 
 export type OidcSettings = {
@@ -17,12 +20,65 @@ export type OidcSettings = {
   publicBaseUrl: string;
   /** Whether X-Forwarded-* headers from a proxy are believed (GATEHOUSE_TRUST_PROXY). */
   trustProxy: boolean;
+  /** The device code flow's pages (src/http/pages/device.ts); oidc-provider's plain defaults without. */
+  devicePages?: DevicePages;
+  /**
+   * The instant a refresh is re-decided at (PLT-6, refreshLog.ts). The wall clock unless a test
+   * sets one (`buildServer`'s `now`) to let a sign-in frequency elapse without waiting.
+   */
+  now?: () => Date;
 };
+
+type DeviceFlowFeature = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
+/** The device authorization grant's three pages, in oidc-provider's `features.deviceFlow` shape. */
+export type DevicePages = Required<Pick<DeviceFlowFeature, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>>;
+
+/** RFC 8628's grant type. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const DEVICE_REGISTRATION_APP = FIRST_PARTY_APPS.find((a) => a.key === 'deviceRegistration')!.appId;
+
+/**
+ * SC-5, CA-2: who may use the OAuth device authorization grant. The first-party device
+ * registration app (DIR-5: a device enrolling, its sign-ins carry `urn:user:registerdevice`) as a
+ * public native client, and any app registered as a native public client: `publicClient`
+ * redirect URIs, no `web` or `spa` ones and no secret (Entra's "mobile and desktop
+ * applications" platform). Both may also refresh.
+ */
+export function withDeviceFlowGrant(metadata: Record<string, unknown>): Record<string, unknown> {
+  const grantTypes = (metadata.grant_types as string[] | undefined) ?? [];
+  if (String(metadata.client_id).toLowerCase() === DEVICE_REGISTRATION_APP) {
+    return { ...metadata, application_type: 'native', token_endpoint_auth_method: 'none', grant_types: [...new Set([...grantTypes, DEVICE_CODE_GRANT, 'refresh_token'])] };
+  }
+  if (metadata.token_endpoint_auth_method === 'none' && metadata.application_type === 'native') {
+    return { ...metadata, grant_types: [...new Set([...grantTypes, DEVICE_CODE_GRANT])] };
+  }
+  return metadata;
+}
+
+/** The adapter with clients' metadata as `withDeviceFlowGrant` makes it. */
+function withDeviceClients(Base: new (model: string) => Adapter): new (model: string) => Adapter {
+  return class extends Base {
+    readonly #model: string;
+    constructor(model: string) {
+      super(model);
+      this.#model = model;
+    }
+
+    override async find(id: string): Promise<AdapterPayload | undefined> {
+      const found = (await super.find(id)) ?? undefined;
+      return found && this.#model === 'Client' ? withDeviceFlowGrant(found as Record<string, unknown>) as AdapterPayload : found;
+    }
+  };
+}
 
 /** DIR-1: one issuer per tenant, under the public base URL. */
 export const issuerFor = (base: string, tenantId: string) => `${base}/${tenantId}/v2.0`;
 /** The audience of Graph-shaped admin API tokens. */
 export const graphResource = (base: string) => `${base}/graph`;
+
+/** Delegated Graph tokens live as long as a security-info session (PLT-2). */
+export const DELEGATED_GRAPH_TOKEN_SECONDS = 15 * 60;
+
 
 type Entry = { provider: Provider; keyVersion: string; checkedAt: number };
 
@@ -109,9 +165,10 @@ export class TenantProviders {
     const resource = graphResource(base);
 
     const db = this.#db;
+    const clock = this.#settings.now ?? (() => new Date());
 
     const configuration: Configuration = {
-      adapter: adapterFor(db, tenant.id),
+      adapter: withDeviceClients(adapterFor(db, tenant.id, base)),
       jwks: { keys: keys.map((k) => k.privateJwk) as never },
       // The session cookie is per tenant: each tenant is its own OpenID provider on one host.
       cookies: {
@@ -133,25 +190,29 @@ export class TenantProviders {
       conformIdTokenClaims: false,
       features: {
         devInteractions: { enabled: false },
+        // SC-5: the OAuth device authorization grant (RFC 8628). The user enters the code at
+        // {issuer}/device (linked from /{tenantId}/device), confirms, and signs in on the sign-in
+        // page like any authorization request, with `transferMethod: deviceCodeFlow` (CA-2).
+        deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...(this.#settings.devicePages ?? {}) },
         claimsParameter: { enabled: true },
         clientCredentials: { enabled: true },
         introspection: { enabled: false },
         revocation: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          // The Graph API takes application tokens only: user sign-ins get opaque access tokens for userinfo.
+          // The Graph API takes application tokens (client credentials) and delegated tokens of the
+          // first-party security-info portal and admin console (graphTokens.ts); other apps' user
+          // sign-ins get opaque access tokens for userinfo.
           defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? resource : undefined) as string,
           useGrantedResource: () => true,
-          getResourceServerInfo: (ctx, indicator) => {
+          getResourceServerInfo: (ctx, indicator, client) => {
             if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource '${indicator}'; this server's Graph API is '${resource}'`);
-            if (ctx.oidc.params?.grant_type !== 'client_credentials') throw new errors.InvalidTarget(`the Graph API '${resource}' accepts application (client credentials) tokens only`);
-            return {
-              scope: '',
-              audience: resource,
-              accessTokenTTL: MAX_TOKEN_LIFETIME_SECONDS,
-              accessTokenFormat: 'jwt',
-              jwt: { sign: { alg: 'RS256' } },
-            };
+            if (ctx.oidc.params?.grant_type === 'client_credentials') {
+              return { scope: '', audience: resource, accessTokenTTL: MAX_TOKEN_LIFETIME_SECONDS, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+            }
+            const scope = delegatedGraphScope(client.clientId);
+            if (!scope) throw new errors.InvalidTarget(`the Graph API '${resource}' accepts application (client credentials) tokens, and delegated tokens of the first-party security-info portal and admin console only`);
+            return { scope, audience: resource, accessTokenTTL: DELEGATED_GRAPH_TOKEN_SECONDS, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
           },
         },
       },
@@ -168,9 +229,12 @@ export class TenantProviders {
       ttl: {
         ClientCredentials: MAX_TOKEN_LIFETIME_SECONDS,
         // TAP-8: user tokens end no later than their grant, which ends with the pass (tokenLifetimes.ts).
-        AccessToken: (ctx) => cappedTtl(ctx, MAX_TOKEN_LIFETIME_SECONDS),
+        // A resource server's own lifetime (delegated Graph tokens: 15 minutes) is capped the same way.
+        AccessToken: (ctx, token) => cappedTtl(ctx, (token as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? MAX_TOKEN_LIFETIME_SECONDS),
         IdToken: (ctx) => cappedTtl(ctx, MAX_TOKEN_LIFETIME_SECONDS),
         AuthorizationCode: 60,
+        // SC-5: a device's user code is valid for 10 minutes (the device page says so).
+        DeviceCode: 600,
         // As long as a sign-in flow lives (src/flows/sign-in/flow.ts).
         Interaction: 15 * 60,
         // Saved when an authorization resumes after a sign-in: capped like the tokens (TAP-8).
@@ -179,12 +243,25 @@ export class TenantProviders {
         RefreshToken: refreshTokenTtl,
       },
       // DIR-6: the app's Graph application permissions travel as `roles`, as in Entra tokens.
-      extraTokenClaims: (ctx: KoaContextWithOIDC, token) => {
+      extraTokenClaims: async (ctx: KoaContextWithOIDC, token) => {
+        if (token.kind === 'AccessToken' && (token as { resourceServer?: { audience?: string } }).resourceServer?.audience === resource) {
+          // A delegated Graph token names the sign-in it came from (the security-info gate decides over it).
+          const grantId = (token as { grantId?: string }).grantId;
+          const flowId = grantId ? await flowOfGrant(db, tenant.id, grantId, new Date()) : undefined;
+          return { tid: tenant.id, idtyp: 'user', oid: (token as { accountId?: string }).accountId, ...(flowId ? { gh_sif: flowId } : {}) };
+        }
         if (token.kind !== 'ClientCredentials') return undefined;
         const client = ctx.oidc.client as unknown as { gatehouse_permissions?: string[]; clientId: string } | undefined;
         return { tid: tenant.id, azp: client?.clientId, idtyp: 'app', roles: client?.gatehouse_permissions ?? [] };
       },
-      findAccount: (_ctx, sub, token) => accountFor(db, tenant.id, sub, token as { authTime?: number; iat?: number } | undefined),
+      findAccount: (ctx, sub, token) => {
+        // PLT-6: a refresh is decided again (refreshLog.ts); everything else finds the account as before.
+        const t = token as { kind?: string; authTime?: number; iat?: number } | undefined;
+        if (ctx?.oidc?.route === 'token' && (ctx.oidc.params as { grant_type?: unknown } | undefined)?.grant_type === 'refresh_token' && t?.kind === 'RefreshToken') {
+          return refreshAccount(db, tenant.id, ctx, sub, t, clock());
+        }
+        return accountFor(db, tenant.id, sub, t);
+      },
       interactions: { url: (_ctx, interaction) => `/${tenant.id}/sign-in?uid=${interaction.uid}`, policy: signInPolicy() },
       renderError: (ctx, out) => {
         ctx.type = 'application/json';
@@ -194,7 +271,7 @@ export class TenantProviders {
     const provider = new Provider(issuerFor(base, tenant.id), configuration);
     provider.proxy = this.#settings.trustProxy;
     // LOG-1: every refresh (a non-interactive sign-in) writes a sign-in record.
-    installRefreshSignInLog(provider, db, tenant.id);
+    installRefreshSignInLog(provider, db, tenant.id, clock);
     // Secrets are stored as SHA-256 hashes (see clients.ts): compare the hash of what was presented.
     const ClientProto = (provider.Client as unknown as { prototype: { compareClientSecret(this: { gatehouse_secret_hashes?: string[] }, actual: string): Promise<boolean> } }).prototype;
     ClientProto.compareClientSecret = async function compareClientSecret(actual: string) {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { canonicalJson } from '../domain/auditChain.ts';
+import { chainHash, claimChainLink } from './auditChain.ts';
 import type { Db } from './database.ts';
 
 /**
@@ -24,7 +26,14 @@ export type AuditEntry = {
   additionalDetails?: Record<string, string | number | boolean | null | undefined>;
 };
 
+/**
+ * LOG-3: each record is the next link of its tenant's hash chain (domain/auditChain.ts). Two
+ * statements: claim the link (bumps the tenant's chain head and holds its row lock until the
+ * caller's transaction ends, which serialises that tenant's audit writers across processes), then
+ * insert the record while setting the head's hash. Outside a transaction it opens its own.
+ */
 export async function writeAudit(db: Db, tenantId: string, e: AuditEntry, now: Date): Promise<string> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => writeAudit(trx, tenantId, e, now));
   const id = randomUUID();
   const correlationId = e.correlationId ?? randomUUID();
   const a = e.initiatedBy;
@@ -49,9 +58,17 @@ export async function writeAudit(db: Db, tenantId: string, e: AuditEntry, now: D
     }] : [],
     additionalDetails: Object.entries(e.additionalDetails ?? {}).filter(([, v]) => v !== undefined).map(([key, value]) => ({ key, value: value === null ? null : String(value) })),
   };
-  await db.insertInto('directory_audits').values({
+  // Hash exactly what jsonb will give back: the stored text, parsed, in canonical form.
+  const stored = JSON.stringify(record);
+  const link = await claimChainLink(db, tenantId);
+  const hash = chainHash({ prevHash: link.prevHash, seq: link.seq, tenantId, canonicalRecord: canonicalJson(JSON.parse(stored)) });
+  await db.with('chain_head', (q) => q.updateTable('audit_chain_heads').set({ hash }).where('tenant_id', '=', tenantId)).insertInto('directory_audits').values({
     id, tenant_id: tenantId, activity_date_time: now, activity_display_name: e.activityDisplayName, result: e.result, correlation_id: correlationId,
-    target_user_id: e.target?.type === 'User' ? e.target.id : null, record: JSON.stringify(record),
+    target_user_id: e.target?.type === 'User' ? e.target.id : null, record: stored,
+    // LOG-4 filter columns (migration 0005, store/logQueries.ts)
+    category: e.category, logged_by_service: e.loggedByService, target_ids: e.target ? [e.target.id.toLowerCase()] : [],
+    initiated_by_user_id: a.kind === 'user' ? a.id.toLowerCase() : null, initiated_by_app_id: a.kind === 'app' ? a.appId.toLowerCase() : null,
+    seq: link.seq, prev_hash: link.prevHash, hash, // LOG-3 chain (migration 0006)
   }).execute();
   return id;
 }

@@ -7,6 +7,8 @@ export type StoredFido2Method = {
   id: string; userId: string; credentialId: string; publicKey: Uint8Array; signCount: number; displayName: string; aaguid: string;
   model: string | null; passkeyType: 'deviceBound' | 'synced'; backedUp: boolean; transports: string[]; attestationFormat: string;
   attestationVerified: boolean; createdDateTime: Date; lastUsedDateTime: Date | null; possiblyClonedDateTime: Date | null;
+  /** RCV-2: the recovery case that suspended it (unusable until restored or deleted); absent or null when not suspended. */
+  suspendedByCaseId?: string | null;
 };
 
 export const toMethod = (r: Selectable<Fido2MethodTable>): StoredFido2Method => ({
@@ -17,8 +19,10 @@ export const toMethod = (r: Selectable<Fido2MethodTable>): StoredFido2Method => 
 });
 
 export async function passkeysOf(db: Db, tenantId: string, userId: string): Promise<StoredFido2Method[]> {
-  const rows = await db.selectFrom('fido2_methods').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).orderBy('created_at').execute();
-  return rows.map(toMethod);
+  const rows = await db.selectFrom('fido2_methods').selectAll('fido2_methods')
+    .select((eb) => eb.selectFrom('method_suspensions').select('method_suspensions.case_id').whereRef('method_suspensions.method_id', '=', 'fido2_methods.id').as('suspended_by_case_id'))
+    .where('fido2_methods.tenant_id', '=', tenantId).where('fido2_methods.user_id', '=', userId).orderBy('fido2_methods.created_at').execute();
+  return rows.map(({ suspended_by_case_id: caseId, ...r }) => ({ ...toMethod(r), suspendedByCaseId: caseId ?? null }));
 }
 
 export async function passkeyByCredentialId(db: Db, tenantId: string, credentialId: string): Promise<StoredFido2Method | undefined> {

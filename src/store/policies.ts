@@ -5,6 +5,7 @@ import { BUILT_IN_STRENGTHS, type AuthenticationStrength } from '../domain/stren
 import type { PolicySnapshot } from '../engine/types.ts';
 import type { Db } from './database.ts';
 import { getMethodsPolicy } from './methodsPolicy.ts';
+import { recordPolicySnapshot } from './policyHistory.ts';
 
 /**
  * Strengths, Conditional Access policies, named locations and platform settings. Each is kept as
@@ -18,11 +19,29 @@ export async function lockPolicies(db: Db, tenantId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${'gatehouse:policies:' + tenantId}))`.execute(db);
 }
 
-/** A new version from the sequence (migration 4): never reused, even by a write that rolls back. */
+/**
+ * A new version from the sequence (migration 4): never reused, even by a write that rolls back.
+ * WIF-2: the snapshot as it now stands (this transaction's writes included) is stored under the
+ * new version in the same transaction (store/policyHistory.ts), and cached, so the WIF-3 guard's
+ * read that follows most writes costs nothing.
+ */
 export async function bumpPolicyVersion(db: Db, tenantId: string): Promise<void> {
-  await db.insertInto('policy_versions').values({ tenant_id: tenantId, version: sql<string>`nextval('policy_version_seq')` })
-    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ version: sql<string>`nextval('policy_version_seq')` })).execute();
+  const r = await db.insertInto('policy_versions').values({ tenant_id: tenantId, version: sql<string>`nextval('policy_version_seq')` })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ version: sql<string>`nextval('policy_version_seq')` })).returning('version').executeTakeFirstOrThrow();
+  const version = String(r.version);
+  // A transaction that writes several times (an import) commits only its last version: no other
+  // transaction ever sees the ones before, so their snapshots are dropped instead of kept.
+  const earlier = db.isTransaction ? versionsWrittenIn.get(db)?.get(tenantId) : undefined;
+  if (earlier !== undefined) await db.deleteFrom('policy_history').where('tenant_id', '=', tenantId).where('version', '=', earlier).execute();
+  if (db.isTransaction) {
+    let perTrx = versionsWrittenIn.get(db);
+    if (!perTrx) versionsWrittenIn.set(db, (perTrx = new Map()));
+    perTrx.set(tenantId, version);
+  }
+  await recordPolicySnapshot(db, tenantId, version, await policySnapshotAt(db, tenantId, version));
 }
+/** The last version each open transaction took, per tenant (keyed by the transaction object). */
+const versionsWrittenIn = new WeakMap<Db, Map<string, string>>();
 
 type Row = { id: string; document: Record<string, unknown>; created_at: Date; modified_at: Date };
 const withDates = <T>(r: Row, keys: { created: string; modified: string }): T =>
@@ -127,6 +146,13 @@ export async function savePlatformSettings(db: Db, tenantId: string, settings: P
  */
 const snapshots = new WeakMap<object, Map<string, { version: string; snapshot: PolicySnapshot }>>();
 const cacheKey = (db: Db): object => db.getExecutor().adapter;
+/** WIF-2: the version each loaded snapshot was loaded for, so a sign-in record can name it without another read. */
+const versionsOf = new WeakMap<PolicySnapshot, string>();
+
+/** The policy version a snapshot from `policySnapshotAt`/`loadPolicySnapshot` belongs to (undefined for one built elsewhere, e.g. a proposed set). */
+export function policyVersionOf(snapshot: PolicySnapshot): string | undefined {
+  return versionsOf.get(snapshot);
+}
 
 /** The tenant's policy version: '0' until the first policy write. */
 export async function policyVersion(db: Db, tenantId: string): Promise<string> {
@@ -163,6 +189,7 @@ export async function policySnapshotAt(db: Db, tenantId: string, version: string
     methodsPolicy, strengths, conditionalAccessPolicies: caPolicies, namedLocations: locations, platform: platform.settings,
   });
   perDb.set(tenantId, { version, snapshot });
+  versionsOf.set(snapshot, version);
   return snapshot;
 }
 

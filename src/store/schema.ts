@@ -194,6 +194,46 @@ export interface DirectoryAuditTable {
   correlation_id: string;
   target_user_id: string | null;
   record: JSONColumnType<Record<string, unknown>>;
+  /** LOG-4 filter columns (0005), copies of the record's fields. */
+  category: ColumnType<string, string | undefined, string>;
+  logged_by_service: ColumnType<string, string | undefined, string>;
+  /** Lower-cased ids of `targetResources`. */
+  target_ids: ColumnType<string[], string[] | undefined, string[]>;
+  initiated_by_user_id: string | null;
+  initiated_by_app_id: string | null;
+  /** LOG-3 hash chain (0006, domain/auditChain.ts): per-tenant gapless seq, the previous record's hash, this one's. */
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+/** LOG-3 (0006): the last seq and hash of each tenant's audit chain; its row lock serialises writers. */
+export interface AuditChainHeadTable {
+  tenant_id: string;
+  seq: number;
+  hash: string;
+}
+
+/** LOG-4 retention (0006): a signed stand-in for a pruned prefix of a tenant's audit chain. */
+export interface AuditCheckpointTable {
+  id: string;
+  tenant_id: string;
+  first_seq: number;
+  last_seq: number;
+  last_hash: string;
+  pruned_count: number;
+  oldest_activity_date_time: Timestamp;
+  newest_activity_date_time: Timestamp;
+  created_at: Timestamp;
+  signature: string;
+}
+
+/** LOG-4 retention windows per tenant (0006); no row means the defaults. */
+export interface LogRetentionPolicyTable {
+  tenant_id: string;
+  sign_in_retention_in_days: number;
+  audit_retention_in_days: number;
+  modified_at: Timestamp;
 }
 
 export interface SignInTable {
@@ -207,6 +247,9 @@ export interface SignInTable {
   error_code: number;
   correlation_id: string;
   record: JSONColumnType<Record<string, unknown>>;
+  /** LOG-4 filter columns (0005), copies of the record's fields. */
+  conditional_access_status: ColumnType<string, string | undefined, string>;
+  is_interactive: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface ServerSecretTable {
@@ -241,6 +284,87 @@ export interface PolicyVersionTable {
   tenant_id: string;
   version: ColumnType<string, string | number | bigint, string | number | bigint>;
 }
+/** WIF-2: the policy snapshot stored under each version (migration 7). */
+export interface PolicyHistoryTable {
+  tenant_id: string;
+  version: ColumnType<string, string | number | bigint, string | number | bigint>;
+  snapshot: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** Which sign-in flow made an OIDC Grant (delegated Graph tokens, migration 0010). */
+export interface OidcGrantSignInTable {
+  tenant_id: string;
+  grant_id: string;
+  flow_id: string;
+  expires_at: Date;
+}
+
+/** RCV-1..RCV-3 (migration 9, docs/recovery.md). */
+export interface RecoveryPolicyTable {
+  tenant_id: string;
+  require_approval_for_admins: boolean;
+  require_approval_for_all: boolean;
+  grace_period_in_days: number;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  modified_at: Timestamp;
+}
+export interface RecoveryCaseTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  state: 'pendingApproval' | 'active' | 'completed' | 'cancelled';
+  verification: JSONColumnType<{ method: string; reference: string; note: string | null }>;
+  opened_by: JSONColumnType<Record<string, unknown>>;
+  approved_by: JSONColumnType<Record<string, unknown>> | null;
+  requested_method_ids: JSONColumnType<string[]> | null;
+  suspended_method_ids: JSONColumnType<string[], string | undefined, string>;
+  restored_method_ids: JSONColumnType<string[], string | undefined, string>;
+  deleted_method_ids: JSONColumnType<string[], string | undefined, string>;
+  tap_id: string | null;
+  correlation_id: string;
+  grace_period_ends_at: Timestamp | null;
+  completed_by_method_id: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  effective_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+  cleaned_up_at: Timestamp | null;
+}
+export interface MethodSuspensionTable {
+  method_id: string;
+  tenant_id: string;
+  user_id: string;
+  method_type: 'fido2' | 'softwareOath';
+  case_id: string;
+  suspended_at: Timestamp;
+}
+export interface NotificationOutboxTable {
+  id: string;
+  tenant_id: string;
+  case_id: string | null;
+  correlation_id: string;
+  event: string;
+  url: string;
+  payload: JSONColumnType<Record<string, unknown>>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  delivered_at: Timestamp | null;
+  failed_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+/** PLT-5: a user's snoozes of the registration campaign's nudge (migration 8). */
+export interface CampaignSnoozeTable {
+  tenant_id: string;
+  user_id: string;
+  snooze_count: number;
+  snoozed_until: Timestamp;
+  last_snoozed_at: Timestamp;
+}
 
 export interface Database {
   tenants: TenantTable;
@@ -264,12 +388,22 @@ export interface Database {
   throttles: ThrottleTable;
   sign_in_flows: SignInFlowTable;
   directory_audits: DirectoryAuditTable;
+  audit_chain_heads: AuditChainHeadTable;
+  audit_checkpoints: AuditCheckpointTable;
+  log_retention_policies: LogRetentionPolicyTable;
   sign_ins: SignInTable;
   authentication_strengths: PolicyDocumentTable;
   conditional_access_policies: ConditionalAccessPolicyTable;
   named_locations: PolicyDocumentTable;
   platform_settings: PlatformSettingsTable;
   policy_versions: PolicyVersionTable;
+  policy_history: PolicyHistoryTable;
+  recovery_policies: RecoveryPolicyTable;
+  recovery_cases: RecoveryCaseTable;
+  method_suspensions: MethodSuspensionTable;
+  notification_outbox: NotificationOutboxTable;
+  oidc_grant_sign_ins: OidcGrantSignInTable;
+  campaign_snoozes: CampaignSnoozeTable;
 }
 
 export type { Generated };

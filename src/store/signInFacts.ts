@@ -26,6 +26,8 @@ export type SignInFacts = {
   pass: StoredPass | undefined;
   hasPassword: boolean;
   oathIds: string[];
+  /** RCV-2: the user's methods suspended by a recovery case, with the case (migration 9). */
+  suspensions: { methodId: string; caseId: string }[];
 };
 
 type JsonRow<T> = { [K in keyof T]: T[K] extends Date | null ? string | null : T[K] extends Date ? string : T[K] };
@@ -71,7 +73,7 @@ export async function openPasskeyStep(db: Db, tenantId: string, flowId: string, 
   const f = row.facts;
   return {
     flow: flowOf(row), consumed: row.consumed ?? undefined,
-    policyVersion: versionOf(f), passkey: f.credential ? passkeyOf(f.credential) : undefined, facts: f.credential ? factsOf(f) : undefined,
+    policyVersion: versionOf(f), passkey: f.credential ? suspendedBy(f, passkeyOf(f.credential)) : undefined, facts: f.credential ? factsOf(f) : undefined,
   };
 }
 
@@ -85,6 +87,11 @@ const passkeyOf = (m: JsonRow<Selectable<Fido2MethodTable>>): StoredFido2Method 
   ...m, created_at: date(m.created_at)!, last_used_at: date(m.last_used_at), possibly_cloned_at: date(m.possibly_cloned_at),
 });
 
+/** RCV-2: the passkey with the case that suspended it, if any. */
+function suspendedBy(f: FactsJson, m: StoredFido2Method): StoredFido2Method {
+  return { ...m, suspendedByCaseId: f.suspensions?.find((s) => s.methodId === m.id)?.caseId ?? null };
+}
+
 function factsOf(f: FactsJson): SignInFacts | undefined {
   if (!f.user) return undefined;
   const u = f.user;
@@ -94,10 +101,11 @@ function factsOf(f: FactsJson): SignInFacts | undefined {
     user: toUser({ ...u, sign_in_sessions_valid_from: date(u.sign_in_sessions_valid_from)!, created_at: date(u.created_at)! }),
     groupIds: f.groupIds ?? [],
     roleTemplateIds: f.roleIds ?? [],
-    passkeys: (f.passkeys ?? []).map(passkeyOf),
+    passkeys: (f.passkeys ?? []).map((m) => suspendedBy(f, passkeyOf(m))),
     pass: f.pass ? toPass({ ...f.pass, created_at: date(f.pass.created_at)!, start_at: date(f.pass.start_at)!, used_at: date(f.pass.used_at) }) : undefined,
     hasPassword: f.hasPassword === true,
     oathIds: f.oathIds ?? [],
+    suspensions: f.suspensions ?? [],
   };
 }
 
@@ -112,6 +120,7 @@ type FactsJson = {
   pass: JsonRow<Selectable<TemporaryAccessPassTable>> | null;
   hasPassword: boolean | null;
   oathIds: string[] | null;
+  suspensions?: { methodId: string; caseId: string }[] | null;
 };
 
 /** An application's display name for a sign-in record (LOG-1), or undefined when the tenant has no such app. */

@@ -3,14 +3,22 @@ import type { Db } from './database.ts';
 
 export type PerformedMethod = { method: string; methodId: string; at: string; aaGuid?: string | null };
 /** The last decision of the flow (SIG-1), kept so completion and the next step know where it stands. */
-export type FlowDecision = { outcome: 'grant' | 'challenge' | 'register' | 'block'; errorCode: number | null; acr: string[]; at: string; registration?: { modes: readonly string[]; rule: string } | null };
+export type FlowDecision = {
+  outcome: 'grant' | 'challenge' | 'register' | 'block'; errorCode: number | null; acr: string[]; at: string; registration?: { modes: readonly string[]; rule: string } | null;
+  /** The reason of a block, so what ends the sign-in elsewhere (a device code, SC-5) can say why. */
+  failureReason?: string | null;
+};
 export type SignInFlowState = {
   appId: string | null;
   performed: PerformedMethod[];
+  /** Passkeys registered in this sign-in (PLT-3 does not count them as existing methods). */
+  registeredMethodIds?: string[];
   correlationId: string;
   userAction?: 'urn:user:registersecurityinfo' | 'urn:user:registerdevice' | null;
   authenticationContexts?: string[];
   capabilities?: { webauthn: boolean };
+  /** CA-2 `authenticationFlows`: how the sign-in reached this browser (the OAuth device authorization grant). */
+  transferMethod?: 'deviceCodeFlow' | null;
   /** The oidc-provider interaction this flow signs in for, if any. */
   interactionUid?: string | null;
   startedAt?: string;
@@ -19,7 +27,7 @@ export type SignInFlowState = {
   /** TAP-8: when a session obtained with a pass must end. */
   sessionNotAfter?: string | null;
 };
-export type FlowOptions = Pick<SignInFlowState, 'userAction' | 'authenticationContexts' | 'capabilities' | 'interactionUid'>;
+export type FlowOptions = Pick<SignInFlowState, 'userAction' | 'authenticationContexts' | 'capabilities' | 'interactionUid' | 'transferMethod'>;
 export type SignInFlow = { id: string; tenantId: string; userId: string | null; state: SignInFlowState; expiresAt: Date };
 
 export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number, options: FlowOptions = {}): Promise<SignInFlow> {

@@ -46,14 +46,15 @@ export async function writeSignInWith(db: Db, tenantId: string, r: SignInRecord,
 
 function signInInsert(db: Db, tenantId: string, r: SignInRecord, now: Date) {
   const id = randomUUID();
-  const record = {
+  const app = r.app ? { appId: r.app.appId, displayName: r.app.displayName } : null;
+  const record: Record<string, unknown> = {
     id,
     createdDateTime: now.toISOString(),
     userId: r.user?.id ?? null,
     userPrincipalName: r.user?.userPrincipalName ?? r.attemptedUserPrincipalName ?? null,
     userDisplayName: r.user?.displayName ?? null,
-    appId: r.app?.appId ?? null,
-    appDisplayName: r.app?.displayName ?? null,
+    appId: app?.appId ?? null,
+    appDisplayName: app?.displayName ?? null,
     ipAddress: r.ipAddress,
     clientAppUsed: 'Browser',
     userAgent: r.userAgent ?? null,
@@ -65,13 +66,60 @@ function signInInsert(db: Db, tenantId: string, r: SignInRecord, now: Date) {
     authenticationRequirement: r.authenticationRequirement ?? 'singleFactorAuthentication',
     appliedConditionalAccessPolicies: [],
     authenticationRequirementPolicies: [],
+    ...signInDefaults(app, r.userAgent ?? null),
     ...(r.extra ?? {}),
   };
   const insert = db.insertInto('sign_ins').values({
-    id, tenant_id: tenantId, created_date_time: now, user_id: r.user?.id ?? null, user_principal_name: record.userPrincipalName,
-    app_id: r.app?.appId ?? null, ip_address: r.ipAddress, error_code: r.status.errorCode, correlation_id: r.correlationId, record: JSON.stringify(record),
+    id, tenant_id: tenantId, created_date_time: now, user_id: r.user?.id ?? null, user_principal_name: record.userPrincipalName as string | null,
+    app_id: app?.appId ?? null, ip_address: r.ipAddress, error_code: r.status.errorCode, correlation_id: r.correlationId, record: JSON.stringify(record),
+    conditional_access_status: typeof record.conditionalAccessStatus === 'string' ? record.conditionalAccessStatus : 'notApplied',
+    is_interactive: record.isInteractive !== false,
   });
   return { id, insert };
+}
+
+/**
+ * LOG-1: the fields of Graph's `signIn` that Gatehouse has no source for, with the value that
+ * says so: no risk detection (CA-2: risk is always `none`), no device management, no geo-IP.
+ * The resource is the app signed in to (Gatehouse issues tokens for the app itself). Written with
+ * every record; store/logQueries.ts `COMPLETE_SIGN_IN` fills the same into records written before
+ * they existed (migration 0005 backfills them).
+ */
+export function signInDefaults(app: { appId: string; displayName: string } | null, userAgent: string | null): Record<string, unknown> {
+  return {
+    riskDetail: 'none',
+    riskLevelAggregated: 'none',
+    riskLevelDuringSignIn: 'none',
+    riskState: 'none',
+    riskEventTypes_v2: [],
+    resourceDisplayName: app?.displayName ?? null,
+    resourceId: app?.appId ?? null,
+    deviceDetail: { deviceId: '', displayName: '', operatingSystem: operatingSystemOf(userAgent), browser: browserOf(userAgent), isCompliant: false, isManaged: false, trustType: '' },
+    location: { city: null, state: null, countryOrRegion: null, geoCoordinates: null },
+  };
+}
+
+/** The operating system a user agent names, as Entra shows it in `deviceDetail` (empty when unknown). */
+function operatingSystemOf(ua: string | null): string {
+  if (!ua) return '';
+  if (/Windows Phone/i.test(ua)) return 'Windows Phone';
+  if (/Android/i.test(ua)) return 'Android';
+  if (/iPhone|iPad|iPod/i.test(ua)) return 'Ios';
+  if (/Windows/i.test(ua)) return 'Windows';
+  if (/Mac OS X|Macintosh/i.test(ua)) return 'MacOs';
+  if (/CrOS/i.test(ua)) return 'ChromeOS';
+  if (/Linux|X11/i.test(ua)) return 'Linux';
+  return '';
+}
+
+/** The browser and major version a user agent names ("Edge 131", "Chrome 131"); empty when none. */
+function browserOf(ua: string | null): string {
+  if (!ua) return '';
+  for (const [re, name] of [[/Edg\/(\d+)/, 'Edge'], [/Firefox\/(\d+)/, 'Firefox'], [/Chrome\/(\d+)/, 'Chrome'], [/Version\/(\d+)[^ ]* .*Safari\//, 'Safari']] as const) {
+    const m = re.exec(ua);
+    if (m) return `${name} ${m[1]}`;
+  }
+  return '';
 }
 
 export async function signInsFor(db: Db, tenantId: string, filter: { userId?: string; correlationId?: string }): Promise<Record<string, unknown>[]> {

@@ -8,6 +8,7 @@ import { findApplicationByAppId } from '../../src/store/applications.ts';
 import { startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
 import { PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
+import { assertEverySignInReplays } from '../support/replayCheck.ts';
 
 /**
  * scenarios.md SC-1 step 3 and SC-2 step 1 on the OIDC sign-in page in a real Chromium, on the
@@ -56,9 +57,13 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
     if (SCREENSHOTS) mkdirSync(SHOTS_DIR, { recursive: true });
   });
   after(async () => {
-    await b?.close();
-    await h?.close();
-    appServer?.close();
+    try {
+      if (h) await assertEverySignInReplays(h); // WIF-2: every sign-in of these tests replays to its recorded decision
+    } finally {
+      await b?.close();
+      await h?.close();
+      appServer?.close();
+    }
   });
 
   const newUserWithTap = async () => {

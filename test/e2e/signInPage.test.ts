@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { createCredential, startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
 import type { Harness } from '../support/harness.ts';
+import { assertEverySignInReplays } from '../support/replayCheck.ts';
 
 /**
  * The OIDC sign-in page (src/http/pages/signIn.ts, web/sign-in.js) in a real Chromium: the app
@@ -28,9 +29,13 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
     config = await client.discovery(new URL(h.tenant.issuer), app.body.appId, undefined, client.ClientSecretPost(secret.body.secretText), { execute: [client.allowInsecureRequests] });
   });
   after(async () => {
-    await b?.close();
-    await h?.close();
-    appServer?.close();
+    try {
+      if (h) await assertEverySignInReplays(h); // WIF-2: every sign-in of these tests replays to its recorded decision
+    } finally {
+      await b?.close();
+      await h?.close();
+      appServer?.close();
+    }
   });
 
   const newUser = async () => {

@@ -223,9 +223,11 @@ export function parseAuthenticatorData(b64u: string): { rpIdHash: Buffer; up: bo
 /**
  * A test server and Chromium with a virtual authenticator, started side by side. Whichever came
  * up is returned through `started` even when the other failed, so after() can close it.
+ * `opts.clock` is passed to the server (startHarness): e.g. `() => new Date(Date.now() + offset)`
+ * with an `offset` the test moves forward to make PLT-2 freshness run out or a snooze end.
  */
-export async function startServerAndBrowser(started: (parts: { h?: Harness; b?: WebAuthnBrowser }) => void): Promise<{ h: Harness; b: WebAuthnBrowser }> {
-  const harness = startHarness();
+export async function startServerAndBrowser(started: (parts: { h?: Harness; b?: WebAuthnBrowser }) => void, opts: { clock?: () => Date } = {}): Promise<{ h: Harness; b: WebAuthnBrowser }> {
+  const harness = startHarness(opts.clock ? { clock: opts.clock } : {});
   const [hs, bs] = await Promise.allSettled([harness, openWebAuthnBrowser(harness.then((x) => x.baseUrl))]);
   started({ h: hs.status === 'fulfilled' ? hs.value : undefined, b: bs.status === 'fulfilled' ? bs.value : undefined });
   if (hs.status === 'rejected') throw hs.reason;

@@ -46,14 +46,21 @@ export type Harness = {
   close(): Promise<void>;
 };
 
-/** `env` adds configuration variables (e.g. GATEHOUSE_BODY_LIMIT_BYTES) to the server's. */
-export async function startHarness(opts: { tenant?: string; admin?: string; env?: Record<string, string> } = {}): Promise<Harness> {
+/**
+ * `env` adds configuration variables (e.g. GATEHOUSE_BODY_LIMIT_BYTES) to the server's. `clock`
+ * is the time sign-in decisions are taken at (ServerDeps.clock): every flow API step (so the
+ * sign-in page's and the portal's sign-ins), /me, and oidc-provider's refresh re-decisions. A test
+ * moves it to see PLT-2 freshness run out or a PLT-5 snooze end, without waiting. The Graph admin
+ * API, completing an interaction and oidc-provider's own artefacts keep the wall clock (so a
+ * pass a test issues for a moved clock needs an explicit `startDateTime`).
+ */
+export async function startHarness(opts: { tenant?: string; admin?: string; env?: Record<string, string>; clock?: () => Date } = {}): Promise<Harness> {
   const pgdb = onPostgres ? await freshPostgresDatabase() : undefined;
   const database = await openDatabase({ databaseUrl: pgdb?.url, dataDir: 'memory://', purpose: 'test', poolMax: 5 });
   await migrate(database.db);
   const port = await freePort();
   const config: Config = { ...loadConfig({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`, ...opts.env }), dataDir: 'memory://', databaseUrl: pgdb?.url, logLevel: 'silent' };
-  const { app } = await buildServer({ database, config, logger: false });
+  const { app } = await buildServer({ database, config, logger: false, ...(opts.clock ? { clock: opts.clock } : {}) });
   await app.listen({ port, host: 'localhost' }); // WebAuthn RP ids can't be IP addresses
   const tenant = await initTenant(database.db, { tenant: opts.tenant ?? 'Contoso', admin: opts.admin ?? 'admin@contoso.test' }, config.publicBaseUrl, new Date());
   let cached: string | undefined;

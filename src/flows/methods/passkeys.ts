@@ -12,6 +12,7 @@ import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { deletePasskey, insertPasskey, lockUserPasskeys, passkeysOf, type StoredFido2Method } from '../../store/passkeys.ts';
 import { type MethodsContext, auditUserMethod, authorizeTarget, authorizedTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
 import type { Db } from '../../store/database.ts';
+import { completeRecoveryCaseOnRegistration } from '../recovery/completion.ts';
 
 /** PK-1: where passkeys are bound. From configuration, checked on every ceremony. */
 export type RelyingParty = { rpId: string; rpName: string; origins: string[]; catalog: AuthenticatorCatalog };
@@ -47,6 +48,7 @@ export function toGraphPasskey(m: StoredFido2Method, usable: { isUsable: boolean
     isUsable: usable.isUsable,
     methodUsabilityReason: usable.methodUsabilityReason,
     possiblyClonedDateTime: m.possiblyClonedDateTime ? graphDateTime(m.possiblyClonedDateTime) : null,
+    ...(m.suspendedByCaseId ? { gatehouseSuspendedByRecoveryCaseId: m.suspendedByCaseId } : {}),
   };
 }
 
@@ -135,7 +137,13 @@ const FAILURE_MESSAGES: Partial<Record<RegistrationFailure['reason'], string>> =
  */
 export async function registerPasskey(
   ctx: MethodsContext, rp: RelyingParty, userRef: string, body: z.output<typeof passkeyRegistrationBody>,
-  step: { activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Target, trx: Db) => void | Promise<void> },
+  step: {
+    activity: string; flowIdFor: (userId: string) => string; authorize?: (target: Target, trx: Db) => void | Promise<void>;
+    /** The Temporary Access Passes the registering session signed in with: one of a recovery case's completes it (RCV-3). */
+    sessionTapIds?: readonly string[];
+    /** Runs in the registration's transaction once the passkey is stored. */
+    onStored?: (methodId: string, trx: Db) => Promise<void>;
+  },
 ) {
   const { db, tenantId, now } = ctx;
   const { activity } = step;
@@ -184,6 +192,8 @@ export async function registerPasskey(
         'Attestation format': c.attestationFormat, 'Attestation verified': c.attestationVerified, 'Attestation detail': c.attestationDetail,
       },
     });
+    await completeRecoveryCaseOnRegistration(trx, ctx, target.user, stored, step.sessionTapIds ?? []);
+    await step.onStored?.(stored.id, trx);
     return { ok: true as const, passkey: toGraphPasskey(stored, { isUsable: true, methodUsabilityReason: 'EnabledByPolicy' }) };
   });
   if (!outcome.ok) {
@@ -202,8 +212,13 @@ export async function adminRegisterPasskey(ctx: MethodsContext, rp: RelyingParty
   });
 }
 
-/** Usability of one passkey under the current policy (PK-2 re-checked for sign-in). */
+/** MTH-3 `methodUsabilityReason` of a method suspended by a recovery case (RCV-2). */
+export const SUSPENDED_BY_RECOVERY_CASE = 'SuspendedByRecoveryCase';
+
+/** Usability of one passkey under the current policy (PK-2 re-checked for sign-in), and RCV-2 suspension. */
 export function passkeyUsability(m: StoredFido2Method, policy: MethodsPolicy, groupIds: readonly string[]): { isUsable: boolean; methodUsabilityReason: string } {
+  // RCV-2: suspended by a recovery case: unusable whatever the policy says, until restored.
+  if (m.suspendedByCaseId) return { isUsable: false, methodUsabilityReason: SUSPENDED_BY_RECOVERY_CASE };
   if (!methodEnabledFor(policy, 'Fido2', groupIds).enabled) return { isUsable: false, methodUsabilityReason: 'DisabledByPolicy' };
   const p = fido2PolicyOf(policy);
   const kr = p.keyRestrictions;

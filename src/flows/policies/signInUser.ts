@@ -3,6 +3,7 @@ import { tapUsability } from '../../methods/tap/usability.ts';
 import type { SignInUser, UserMethod } from '../../engine/types.ts';
 import type { Db } from '../../store/database.ts';
 import { loadSignInFacts, type SignInFacts } from '../../store/signInFacts.ts';
+import { campaignSnoozeOf } from '../../store/campaignSnoozes.ts';
 import { passkeyUsability } from '../methods/passkeys.ts';
 import { PASSWORD_METHOD_ID } from '../methods/methods.ts';
 
@@ -13,7 +14,17 @@ import { PASSWORD_METHOD_ID } from '../methods/methods.ts';
  */
 export async function loadSignInUser(db: Db, tenantId: string, userRef: string, methodsPolicy: MethodsPolicy, now: Date): Promise<SignInUser | undefined> {
   const { facts } = await loadSignInFacts(db, tenantId, userRef);
-  return facts ? signInUserFrom(facts, methodsPolicy, now) : undefined;
+  return facts ? withCampaignState(db, tenantId, signInUserFrom(facts, methodsPolicy, now), methodsPolicy) : undefined;
+}
+
+/**
+ * PLT-5: the user's snoozes of the registration campaign (store/campaignSnoozes.ts), read only
+ * while the campaign is enabled: one small query, and none at all on the usual hot path.
+ */
+export async function withCampaignState(db: Db, tenantId: string, user: SignInUser, methodsPolicy: MethodsPolicy): Promise<SignInUser> {
+  const campaign = methodsPolicy.registrationEnforcement.authenticationMethodsRegistrationCampaign as { state?: string } | undefined;
+  if (campaign?.state !== 'enabled') return user;
+  return { ...user, campaign: await campaignSnoozeOf(db, tenantId, user.id) };
 }
 
 /** The engine's view of a user from facts already loaded, under the given methods policy. */
@@ -23,7 +34,7 @@ export function signInUserFrom(f: SignInFacts, methodsPolicy: MethodsPolicy, now
   const methods: UserMethod[] = [];
   for (const m of f.passkeys) {
     const usable = passkeyUsability(m, methodsPolicy, groupIds);
-    methods.push({ id: m.id, type: 'fido2', modes: ['fido2'], displayName: m.displayName, usable: usable.isUsable, usabilityReason: usable.methodUsabilityReason, aaGuid: m.aaguid });
+    methods.push({ id: m.id, type: 'fido2', modes: ['fido2'], displayName: m.displayName, usable: usable.isUsable, usabilityReason: usable.methodUsabilityReason, aaGuid: m.aaguid, ...(m.suspendedByCaseId ? { suspended: true } : {}) });
   }
   const pass = f.pass;
   if (pass) {

@@ -9,7 +9,7 @@ import type { Db } from '../../store/database.ts';
 import { isForeignKeyViolation } from '../../store/query.ts';
 import { applicationForLog, loadSignInFacts, openPasskeyStep as openPasskeyStepQuery, type SignInFacts } from '../../store/signInFacts.ts';
 import type { StoredFido2Method } from '../../store/passkeys.ts';
-import { createFlow, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow } from '../../store/signInFlows.ts';
+import { createFlow, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow, type SignInFlowState } from '../../store/signInFlows.ts';
 import { findTenant } from '../../store/tenants.ts';
 import { FIRST_PARTY_APPS } from '../../domain/directory.ts';
 
@@ -17,8 +17,8 @@ const firstPartyAppId = (key: string) => FIRST_PARTY_APPS.find((a) => a.key === 
 import { evaluateSignIn } from '../../engine/evaluateSignIn.ts';
 import type { Decision, PolicySnapshot, SignInInput, SignInUser } from '../../engine/types.ts';
 import type { DevicePlatform } from '../../domain/conditionalAccess.ts';
-import { policySnapshotAt } from '../../store/policies.ts';
-import { signInUserFrom } from '../policies/signInUser.ts';
+import { policySnapshotAt, policyVersionOf } from '../../store/policies.ts';
+import { signInUserFrom, withCampaignState } from '../policies/signInUser.ts';
 
 /**
  * The sign-in flow (flow API, docs/flows.md): a state machine kept in the database, one
@@ -122,7 +122,7 @@ export async function signInInput(trx: Db, ctx: SignInContext, flow: SignInFlow,
 export async function loadDecisionFacts(trx: Db, ctx: SignInContext, userRef: string): Promise<{ policies: PolicySnapshot; user: SignInUser | undefined; facts: SignInFacts | undefined }> {
   const loaded = await loadSignInFacts(trx, ctx.tenantId, userRef);
   const policies = await policySnapshotAt(trx, ctx.tenantId, loaded.policyVersion);
-  return { policies, facts: loaded.facts, user: loaded.facts ? signInUserFrom(loaded.facts, policies.methodsPolicy, ctx.now) : undefined };
+  return { policies, facts: loaded.facts, user: loaded.facts ? await withCampaignState(trx, ctx.tenantId, signInUserFrom(loaded.facts, policies.methodsPolicy, ctx.now), policies.methodsPolicy) : undefined };
 }
 
 /**
@@ -138,7 +138,7 @@ export async function openPasskeyStep(trx: Db, ctx: SignInContext, flowId: strin
   const policies = await policySnapshotAt(trx, ctx.tenantId, opened.policyVersion);
   return {
     flow: opened.flow, consumed: opened.consumed, policies, passkey: opened.passkey, facts: opened.facts,
-    user: opened.facts ? signInUserFrom(opened.facts, policies.methodsPolicy, ctx.now) : undefined,
+    user: opened.facts ? await withCampaignState(trx, ctx.tenantId, signInUserFrom(opened.facts, policies.methodsPolicy, ctx.now), policies.methodsPolicy) : undefined,
   };
 }
 
@@ -150,9 +150,9 @@ export function signInInputFrom(ctx: SignInContext, flow: SignInFlow, policies: 
     request: {
       at: ctx.now.toISOString(), appId: s.appId, userAction: s.userAction ?? null, authenticationContexts: s.authenticationContexts ?? [],
       clientAppType: 'browser', platform: platformOf(ctx.userAgent), ipAddress: ctx.ipAddress,
-      capabilities: s.capabilities ?? { webauthn: false }, flowStartedAt: s.startedAt ?? null,
+      capabilities: s.capabilities ?? { webauthn: false }, flowStartedAt: s.startedAt ?? null, transferMethod: s.transferMethod ?? null,
     },
-    session: { performed: s.performed.map((p) => ({ mode: p.method, at: p.at, methodId: p.methodId, aaGuid: p.aaGuid ?? null })) },
+    session: { performed: s.performed.map((p) => ({ mode: p.method, at: p.at, methodId: p.methodId, aaGuid: p.aaGuid ?? null })), ...(s.registeredMethodIds?.length ? { registeredMethodIds: s.registeredMethodIds } : {}) },
   };
 }
 
@@ -182,8 +182,8 @@ export async function factorSucceeded(
   flow.userId = userId;
   flow.state.performed.push(performed);
   const input = preloaded && preloaded.user.id === userId ? signInInputFrom(ctx, flow, preloaded.policies, preloaded.user) : await signInInput(trx, ctx, flow, userId);
-  const decision = evaluateSignIn(input);
-  flow.state.decision = { outcome: decision.outcome, errorCode: decision.errorCode, acr: decision.acr, at: ctx.now.toISOString(), registration: decision.registration ? { modes: decision.registration.modes, rule: decision.registration.rule } : null };
+  const decision = decide(input);
+  flow.state.decision = { outcome: decision.outcome, errorCode: decision.errorCode, acr: decision.acr, at: ctx.now.toISOString(), registration: decision.registration ? { modes: decision.registration.modes, rule: decision.registration.rule } : null, ...(decision.outcome === 'block' ? { failureReason: decision.failureReason ?? null } : {}) };
   const recordOf = recordBuilders.get(log);
   if (recordOf) {
     // The step's writes, the flow and the sign-in record (LOG-1) in one statement of the step's transaction.
@@ -213,6 +213,7 @@ export function stepLogger(
     // A factor that succeeded ends the attempt only when the decision grants; otherwise the
     // record carries the decision's code (interrupted for a challenge or registration, failed for a block).
     const interrupted = error === null && decision && decision.outcome !== 'grant';
+    const s = flow.state;
     return {
       correlationId: flow.state.correlationId,
       user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
@@ -226,7 +227,7 @@ export function stepLogger(
           : { errorCode: 0, failureReason: 'Other.', additionalDetails: detail },
       authenticationDetails: [{ authenticationMethod: step.method, authenticationMethodDetail: step.methodDetail ?? null, succeeded: error === null, authenticationStepResultDetail: detail }],
       authenticationRequirement: decision ? decision.authenticationRequirement : error === null && isMultifactor(flow.state.performed.map((p) => p.method)) ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
-      ...(decision ? { extra: decisionTrace(decision) } : {}),
+      ...(decision || s.transferMethod ? { extra: { ...transferFields(s), ...(decision ? decisionTrace(decision) : {}) } } : {}),
     };
   };
   const log = async (error: SignInErrorName | null, detail: string, decision?: Decision): Promise<void> => {
@@ -242,11 +243,25 @@ export type PendingWrite = OperationNodeSource & { execute(): Promise<unknown> }
 /** The record a `stepLogger` log function would write, so `factorSucceeded` can write it with the step's other writes. */
 const recordBuilders = new WeakMap<object, (error: SignInErrorName | null, detail: string, decision?: Decision) => Promise<SignInRecord>>();
 
+/** The input each decision of `decide` was made from, until its record is written (WIF-2). */
+const decisionInputs = new WeakMap<Decision, SignInInput>();
+
+/** SIG-1: the engine's decision, remembering its input so the step's record can carry it for replay (WIF-2). */
+export function decide(input: SignInInput): Decision {
+  const decision = evaluateSignIn(input);
+  decisionInputs.set(decision, input);
+  return decision;
+}
+
 /**
  * LOG-1: the decision's part of a sign-in record: each CA policy's result in Graph's shape, the
- * CA and platform sources of the requirement, and the whole decision for replay (WIF-2).
+ * CA and platform sources of the requirement, and the whole decision for replay (WIF-2) with the
+ * engine's input minus the policies (`gatehouseInput`) and the policy version it was decided
+ * under (`gatehousePolicyVersion`, whose snapshot store/policyHistory.ts keeps). `input`: the
+ * input of a decision not made by `decide`.
  */
-export function decisionTrace(d: Decision): Record<string, unknown> {
+export function decisionTrace(d: Decision, input: SignInInput | undefined = decisionInputs.get(d)): Record<string, unknown> {
+  const version = input ? policyVersionOf(input.policies) : undefined;
   return {
     conditionalAccessStatus: d.conditionalAccessStatus,
     appliedConditionalAccessPolicies: d.appliedConditionalAccessPolicies.map((p) => ({
@@ -258,7 +273,17 @@ export function decisionTrace(d: Decision): Record<string, unknown> {
     })),
     authenticationRequirementPolicies: d.authenticationRequirementPolicies,
     gatehouseDecision: d,
+    ...(input && version !== undefined ? { gatehouseInput: { user: input.user, request: input.request, session: input.session }, gatehousePolicyVersion: version } : {}),
   };
+}
+
+/**
+ * LOG-1, CA-2: a sign-in that reached the browser through the OAuth device authorization grant
+ * says so in every step's record, with Graph beta's fields (`originalTransferMethod`,
+ * `authenticationProtocol`).
+ */
+export function transferFields(s: { transferMethod?: 'deviceCodeFlow' | null }): Record<string, string> {
+  return s.transferMethod === 'deviceCodeFlow' ? { originalTransferMethod: 'deviceCodeFlow', authenticationProtocol: 'deviceCode' } : {};
 }
 
 /** OIDC `amr` values for the methods performed (RFC 8176 where it has one; `fido` and `tap` are Gatehouse's). */
@@ -273,7 +298,11 @@ export function amrOf(performed: readonly PerformedMethod[]): string[] {
  * The hand-off to OIDC: a flow whose last decision granted is completed, once. Returns who signed
  * in, how (amr), the authentication contexts met (acr) and when.
  */
-export async function completedSignIn(db: Db, tenantId: string, flowId: string, now: Date): Promise<{ userId: string; interactionUid: string | null; amr: string[]; acr: string[]; authTime: number; sessionNotAfter: string | null }> {
+export async function completedSignIn(db: Db, tenantId: string, flowId: string, now: Date): Promise<{
+  userId: string; interactionUid: string | null; amr: string[]; acr: string[]; authTime: number; sessionNotAfter: string | null;
+  /** What a later non-interactive sign-in (a refresh) is re-decided over: the request and the session of this one. */
+  session: Pick<SignInFlowState, 'appId' | 'userAction' | 'authenticationContexts' | 'capabilities' | 'transferMethod' | 'performed' | 'correlationId'>;
+}> {
   return db.transaction().execute(async (trx) => {
     const flow = await requireFlow(trx, tenantId, flowId, now);
     if (flow.state.completedAt) throw new SignInRefused('FlowExpired', 409, 'This sign-in was already completed; start again.');
@@ -287,6 +316,11 @@ export async function completedSignIn(db: Db, tenantId: string, flowId: string, 
     return {
       userId: flow.userId, interactionUid: flow.state.interactionUid ?? null, amr: amrOf(flow.state.performed), acr: flow.state.decision.acr,
       authTime: Math.floor(Date.parse(last) / 1000), sessionNotAfter: flow.state.sessionNotAfter ?? null,
+      session: {
+        appId: flow.state.appId, userAction: flow.state.userAction ?? null, authenticationContexts: flow.state.authenticationContexts ?? [],
+        capabilities: flow.state.capabilities ?? { webauthn: false }, transferMethod: flow.state.transferMethod ?? null,
+        performed: flow.state.performed, correlationId: flow.state.correlationId,
+      },
     };
   });
 }

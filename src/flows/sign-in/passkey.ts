@@ -86,6 +86,8 @@ export async function signInWithPasskey(ctx: SignInContext, rp: RelyingParty, fl
 
     const { policies, facts, user: signInUser } = loaded;
     const policy = policies.methodsPolicy;
+    // RCV-2: a passkey suspended by a recovery case can't sign in; the record names the case.
+    if (stored.suspendedByCaseId) return refuse('PasskeySuspended', `RCV-2: suspended by recovery case ${stored.suspendedByCaseId}`, 403, 'This passkey is suspended while your account is being recovered; use the Temporary Access Pass your administrator gave you.');
     const usable = passkeyUsability(stored, policy, facts!.groupIds);
     if (!usable.isUsable) return refuse('PasskeyDisabledByPolicy', `PK-2: ${usable.methodUsabilityReason}`, 403, `Sign-in blocked by the passkey policy (${usable.methodUsabilityReason}).`);
 

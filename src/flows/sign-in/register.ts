@@ -2,14 +2,13 @@ import { USER_ACTION_REGISTER_SECURITY_INFO } from '../../domain/conditionalAcce
 import { FIRST_PARTY_APPS } from '../../domain/directory.ts';
 import { SIGN_IN_ERRORS, type SignInErrorName } from '../../domain/signInErrors.ts';
 import { parseInput } from '../../domain/validation.ts';
-import { evaluateSignIn } from '../../engine/evaluateSignIn.ts';
 import type { Decision } from '../../engine/types.ts';
 import type { Db } from '../../store/database.ts';
-import type { SignInFlow } from '../../store/signInFlows.ts';
+import { saveFlow, type SignInFlow } from '../../store/signInFlows.ts';
 import { findUser } from '../../store/users.ts';
 import { loadTarget } from '../methods/context.ts';
 import { passkeyCreationOptions, passkeyRegistrationBody, registerPasskey, type RelyingParty } from '../methods/passkeys.ts';
-import { publicDecision, requireFlow, signInInput, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { decide, publicDecision, requireFlow, signInInput, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 
 const PORTAL = FIRST_PARTY_APPS.find((a) => a.key === 'securityInfo')!.appId;
 /** TAP-8: after a one-time pass, the passkey must be registered within this long. */
@@ -23,7 +22,7 @@ export const ONE_TIME_TAP_REGISTRATION_WINDOW_MS = 10 * 60_000;
 export async function securityInfoGate(trx: Db, ctx: SignInContext, flow: SignInFlow, operation: 'view' | 'register' | 'change' | 'delete' = 'register'): Promise<{ decision: Decision; refusal?: { name: SignInErrorName; message: string } }> {
   if (!flow.userId) return { decision: undefined as never, refusal: { name: 'FlowNotGranted', message: 'Sign in with a first factor before registering a passkey.' } };
   const input = await signInInput(trx, ctx, flow, flow.userId);
-  const decision = evaluateSignIn({ ...input, request: { ...input.request, appId: PORTAL, userAction: USER_ACTION_REGISTER_SECURITY_INFO, authenticationContexts: [], securityInfoOperation: operation } });
+  const decision = decide({ ...input, request: { ...input.request, appId: PORTAL, userAction: USER_ACTION_REGISTER_SECURITY_INFO, authenticationContexts: [], securityInfoOperation: operation } });
   const oneTime = flow.state.performed.find((p) => p.method === 'temporaryAccessPassOneTime');
   if (operation === 'register' && oneTime && ctx.now.getTime() - Date.parse(oneTime.at) > ONE_TIME_TAP_REGISTRATION_WINDOW_MS && !flow.state.performed.some((p) => p.method === 'fido2')) {
     return { decision, refusal: { name: 'SecurityInfoNotFresh', message: 'TAP-8: after a one-time Temporary Access Pass, the passkey must be registered within 10 minutes; ask an administrator for a new pass.' } };
@@ -71,6 +70,13 @@ export async function registerPasskeyInFlow(ctx: SignInContext, rp: RelyingParty
     {
       activity: 'User registered security info',
       flowIdFor: () => flow.id,
+      // PLT-3: the new passkey is this session's, not an existing method (the flow row is locked by `authorize`).
+      onStored: async (methodId, trx) => {
+        const locked = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
+        locked.state.registeredMethodIds = [...(locked.state.registeredMethodIds ?? []), methodId];
+        await saveFlow(trx, locked);
+      },
+      sessionTapIds: flow.state.performed.filter((p) => p.method.startsWith('temporaryAccessPass')).map((p) => p.methodId),
       authorize: async (target, trx) => {
         const locked = await requireFlow(trx, ctx.tenantId, flowId, ctx.now);
         if (locked.userId !== target.user.id) throw new SignInRefused('FlowNotGranted', 409, 'This sign-in belongs to another user.');

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GatehouseError, NotFoundError } from '../../domain/errors.ts';
 import { isGuid, parseInput } from '../../domain/validation.ts';
-import { finishInteraction, pendingInteraction } from '../../oidc/interactions.ts';
+import { abortInteraction, finishInteraction, pendingInteraction } from '../../oidc/interactions.ts';
 import type { TenantProviders } from '../../oidc/provider.ts';
 import { findApplicationByAppId } from '../../store/applications.ts';
 import type { Db } from '../../store/database.ts';
@@ -18,12 +18,14 @@ import { findTenant } from '../../store/tenants.ts';
  *
  *   GET  /{tenantId}/sign-in?uid=…              the page (HTML)
  *   POST /{tenantId}/sign-in/{uid}/complete      {flowId} → {redirectTo}
- *   POST /{tenantId}/sign-in/{uid}/abort         {} → {redirectTo} (access_denied to the app)
+ *   POST /{tenantId}/sign-in/{uid}/abort         {} or {flowId} → {redirectTo} (access_denied to the app)
  *   GET  /assets/sign-in.js, /assets/sign-in.css the page's script and style (CSP allows 'self' only)
  */
 
 const WEB = new URL('../../../web/', import.meta.url);
 const completeBody = z.strictObject({ flowId: z.string().min(1, 'must not be empty').max(64) });
+/** `flowId`: a refused sign-in for a device code (SC-5) ends the device's request with its reason. */
+const abortBody = z.strictObject({ flowId: z.string().min(1, 'must not be empty').max(64).optional() });
 
 type PageParams = { Params: { tenantId: string }; Querystring: { uid?: string } };
 type UidParams = { Params: { tenantId: string; uid: string } };
@@ -52,11 +54,11 @@ ${body}
 /** The page for one pending authorization request. Everything the script needs is in data attributes. */
 export function signInPage(v: {
   tenantId: string; tenantName: string; uid: string; clientId: string; appName: string;
-  authenticationContexts: readonly string[]; userAction: string | null; loginHint: string | null;
+  authenticationContexts: readonly string[]; userAction: string | null; loginHint: string | null; transferMethod?: string | null;
 }): string {
   const data = [
     ['tenant-id', v.tenantId], ['uid', v.uid], ['client-id', v.clientId],
-    ['contexts', JSON.stringify(v.authenticationContexts)], ['user-action', v.userAction ?? ''],
+    ['contexts', JSON.stringify(v.authenticationContexts)], ['user-action', v.userAction ?? ''], ['transfer-method', v.transferMethod ?? ''],
   ].map(([k, val]) => `data-${k}="${escapeHtml(val!)}"`).join(' ');
   return layout(`Sign in to ${v.appName}`, `<main id="sign-in" ${data}>
   <h1>Sign in</h1>
@@ -133,7 +135,7 @@ function problemPage(title: string, message: string): string {
 </main>`);
 }
 
-export function signInPageRoutes(app: FastifyInstance, db: Db, providers: TenantProviders): void {
+export function signInPageRoutes(app: FastifyInstance, db: Db, providers: TenantProviders, clock: () => Date = () => new Date()): void {
   const script = readFileSync(new URL('sign-in.js', WEB));
   const style = readFileSync(new URL('sign-in.css', WEB));
   app.get('/assets/sign-in.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script));
@@ -156,7 +158,7 @@ export function signInPageRoutes(app: FastifyInstance, db: Db, providers: Tenant
       const [tenant, app] = await Promise.all([findTenant(db, tenantId), findApplicationByAppId(db, tenantId, pending.clientId)]);
       return reply.type('text/html; charset=utf-8').send(signInPage({
         tenantId, tenantName: tenant?.displayName ?? tenantId, uid, clientId: pending.clientId, appName: app?.displayName ?? pending.clientId,
-        authenticationContexts: pending.authenticationContexts, userAction: pending.userAction, loginHint: pending.loginHint,
+        authenticationContexts: pending.authenticationContexts, userAction: pending.userAction, loginHint: pending.loginHint, transferMethod: pending.transferMethod,
       }));
     } catch (err) {
       if (!(err instanceof GatehouseError)) throw err;
@@ -171,17 +173,15 @@ export function signInPageRoutes(app: FastifyInstance, db: Db, providers: Tenant
     reply.header('cache-control', 'no-store');
     const provider = await providerOf(req.params.tenantId);
     const body = parseInput(completeBody, req.body ?? {});
-    const redirectTo = await finishInteraction(provider, db, req.params.tenantId.toLowerCase(), { req: req.raw, res: reply.raw }, req.params.uid, body.flowId, new Date());
+    const redirectTo = await finishInteraction(provider, db, req.params.tenantId.toLowerCase(), { req: req.raw, res: reply.raw }, req.params.uid, body.flowId, clock());
     return { redirectTo };
   });
 
   app.post<UidParams>('/:tenantId/sign-in/:uid/abort', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const provider = await providerOf(req.params.tenantId);
-    await pendingInteraction(provider, { req: req.raw, res: reply.raw }, req.params.uid);
-    const redirectTo = await provider.interactionResult(req.raw, reply.raw, {
-      error: 'access_denied', error_description: 'The user cancelled the sign-in.',
-    }, { mergeWithLastSubmission: false });
+    const body = parseInput(abortBody, req.body ?? {});
+    const redirectTo = await abortInteraction(provider, db, req.params.tenantId.toLowerCase(), { req: req.raw, res: reply.raw }, req.params.uid, body.flowId, clock());
     return { redirectTo };
   });
 }

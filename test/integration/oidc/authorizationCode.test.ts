@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { freePort, startHarness, type Harness } from '../../support/harness.ts';
+import { Browser } from '../../support/oidcBrowser.ts';
 
 /**
  * An app signs a user in over OIDC authorization code + PKCE, and the interaction is a Gatehouse
@@ -9,61 +10,6 @@ import { freePort, startHarness, type Harness } from '../../support/harness.ts';
  * `auth_time`). openid-client 6 is the relying party; the browser is fetch with a cookie jar and
  * manual redirects; the sign-in page's steps are the flow API calls its script makes.
  */
-
-/** A browser's cookies, enough for oidc-provider: name, value and path; expired ones removed. */
-class CookieJar {
-  readonly #cookies = new Map<string, { value: string; path: string }>();
-
-  store(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      const path = attrs.find((a) => /^path=/i.test(a))?.slice(5) || '/';
-      const expired = attrs.some((a) => /^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()) || attrs.some((a) => /^max-age=0$/i.test(a));
-      const key = `${name};${path}`;
-      if (expired || value === '') this.#cookies.delete(key);
-      else this.#cookies.set(key, { value, path });
-    }
-  }
-
-  header(url: URL): string {
-    return [...this.#cookies.entries()]
-      .filter(([, c]) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
-      .map(([k, c]) => `${k.split(';')[0]}=${c.value}`).join('; ');
-  }
-}
-
-/** A browser: follows nothing by itself, keeps cookies. */
-class Browser {
-  readonly jar = new CookieJar();
-
-  async request(url: string | URL, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-    const u = new URL(url);
-    const headers: Record<string, string> = { accept: 'text/html,application/json' };
-    const cookie = this.jar.header(u);
-    if (cookie) headers.cookie = cookie;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(u, { method: init.method ?? 'GET', headers, redirect: 'manual', body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-    this.jar.store(res);
-    return res;
-  }
-
-  /** Follows redirects from `url` until one leaves the server (the app's redirect URI) or a page answers. */
-  async follow(url: string | URL, stopAt: string): Promise<{ res: Response; url: URL }> {
-    let current = new URL(url);
-    for (let i = 0; i < 10; i++) {
-      if (current.href.startsWith(stopAt)) return { res: new Response(null, { status: 200 }), url: current };
-      const res = await this.request(current);
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) return { res, url: current };
-      await res.body?.cancel();
-      current = new URL(location, current);
-    }
-    throw new Error(`too many redirects from ${url}`);
-  }
-}
 
 describe('OIDC authorization code + PKCE with the Gatehouse sign-in flow (CA-7, SIG-1, TAP-8)', () => {
   let h: Harness;

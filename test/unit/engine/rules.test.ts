@@ -181,6 +181,23 @@ describe('PLT-1 security-info gate', () => {
   });
 });
 
+describe('PLT-3 existing-method step-up', () => {
+  test('a TAP-only session is stepped up when the user holds a passkey, but not for a passkey this session registered', () => {
+    const p = snapshot({ policies: [] });
+    const held = evaluateSignIn(input(p, user([tap(), passkey('pk-old')]), portal(), [didTap(0)]));
+    assert.equal(held.outcome, 'challenge');
+    assert.equal(held.errorCode, 900403);
+    assert.deepEqual(held.requirements.filter((r) => !r.satisfied).map((r) => r.id), ['PLT-3']);
+    const fresh = evaluateSignIn({ ...input(p, user([tap(), passkey('pk-new')]), portal(), [didTap(0)]), session: { performed: [didTap(0)], registeredMethodIds: ['pk-new'] } });
+    assert.equal(fresh.outcome, 'grant', fresh.explanation.join(' '));
+    assert.match(fresh.platformRules.find((r) => r.id === 'PLT-3')!.sentence, /registered in this session/);
+    // An older passkey still counts, whatever this session registered.
+    const both = evaluateSignIn({ ...input(p, user([tap(), passkey('pk-old'), passkey('pk-new')]), portal(), [didTap(0)]), session: { performed: [didTap(0)], registeredMethodIds: ['pk-new'] } });
+    assert.equal(both.outcome, 'challenge');
+    assert.deepEqual(both.requirements.find((r) => r.id === 'PLT-3')!.candidates.map((c) => c.methodId), ['pk-old']);
+  });
+});
+
 describe('PLT-6 sign-in frequency and revocation', () => {
   test('methods performed before revokeSignInSessions no longer count (50173)', () => {
     const d = evaluateSignIn(input(snapshot({ policies: [mfaFor(P1, {})] }), user([passkey()], { signInSessionsValidFromDateTime: at(1) }), chat({ at: at(2) }), [didPasskey(0)]));

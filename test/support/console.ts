@@ -1,0 +1,82 @@
+/**
+ * The admin console in Chromium, for the console's browser tests: open a route, sign in through
+ * the tenant's sign-in page with a Temporary Access Pass, run axe-core, take screenshots. The
+ * steps are those of test/e2e/console.test.ts (whose own copies stay there).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { FIRST_PARTY_APPS } from '../../src/domain/directory.ts';
+import type { Harness } from './harness.ts';
+
+export const CONSOLE_APP = FIRST_PARTY_APPS.find((a) => a.key === 'adminConsole')!;
+export const SECURITY_READER_ROLE = '5d6b6bb7-de71-4623-b4af-96380a352509';
+export const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1';
+const SHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
+
+export type ConsolePerson = { id: string; upn: string; code: string };
+
+export const consoleUrl = (h: Harness, hash = '') => `${h.baseUrl}/${h.tenant.tenantId}/admin${hash}`;
+export const heading1 = (p: Page, name: string | RegExp) => p.getByRole('heading', { level: 1, name });
+
+/** Open a console route and wait for its heading. */
+export async function openConsole(h: Harness, p: Page, hash: string, heading: string | RegExp): Promise<void> {
+  await p.goto(consoleUrl(h, hash));
+  await heading1(p, heading).waitFor();
+}
+
+/** A multi-use TAP for the user (TAP-4 replaces any other), so a test can sign in with it. */
+export async function issueTap(h: Harness, userId: string): Promise<string> {
+  const pass = await h.call('POST', `/graph/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
+  assert.equal(pass.status, 201, JSON.stringify(pass.body));
+  return pass.body.temporaryAccessPass as string;
+}
+
+/** A user with the given directory roles and a multi-use TAP. */
+export async function consoleUser(h: Harness, displayName: string, upn: string, roles: string[] = []): Promise<ConsolePerson> {
+  const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName, userPrincipalName: upn } });
+  assert.equal(u.status, 201, JSON.stringify(u.body));
+  for (const role of roles) {
+    const r = await h.call('POST', '/graph/v1.0/roleManagement/directory/roleAssignments', { body: { principalId: u.body.id, roleDefinitionId: role, directoryScopeId: '/' } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  return { id: u.body.id, upn: u.body.userPrincipalName, code: await issueTap(h, u.body.id) };
+}
+
+/** The console's "Sign in" → the tenant's sign-in page → TAP → back at the console, signed in (lands on Users). */
+export async function signInToConsole(h: Harness, p: Page, who: ConsolePerson): Promise<void> {
+  await p.goto(consoleUrl(h));
+  await p.evaluate(() => (globalThis as any).sessionStorage.clear());
+  await p.goto(consoleUrl(h));
+  await heading1(p, 'Sign in to the admin console').waitFor();
+  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await p.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/sign-in`);
+  await p.getByLabel('User name').fill(who.upn);
+  await p.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
+  await p.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(who.code);
+  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await p.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/admin` && !u.search);
+  await heading1(p, 'Users').waitFor();
+  await p.locator('#who').filter({ hasText: who.upn }).waitFor();
+}
+
+/** axe-core on the page as it is now: no serious or critical violations. Returns the state's name for a tally. */
+export async function assertAccessible(p: Page, state: string): Promise<string> {
+  if (!(await p.evaluate(() => typeof (globalThis as any).axe === 'object'))) await p.addScriptTag({ path: AXE });
+  const result = await p.evaluate(async () => {
+    const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
+    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
+  }) as { id: string; impact: string; help: string; nodes: string[] }[];
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
+  return state;
+}
+
+/** With GATEHOUSE_SCREENSHOTS=1: docs/screenshots/{name}.png of the viewport. */
+export async function screenshot(p: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  await p.screenshot({ path: `${SHOTS_DIR}${name}.png`, fullPage: false });
+}
