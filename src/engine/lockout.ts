@@ -78,7 +78,7 @@ export function lockoutVerdict(policies: PolicySnapshot, globalAdministrators: r
   });
   if (admins.some((a) => a.canSignIn)) return { ok: true, admins };
   const reason = globalAdministrators.length === 0
-    ? 'WIF-3: the tenant has no Global Administrator.'
-    : `WIF-3: with these policies no enabled Global Administrator could sign in to the admin console (${admins.map((a) => `${a.userPrincipalName}: ${a.how}`).join('; ')}). Save with forceLockout=true to do it anyway; the save is audited as forced.`;
+    ? 'the tenant has no Global Administrator.'
+    : `with these policies no enabled Global Administrator could sign in to the admin console (${admins.map((a) => `${a.userPrincipalName}: ${a.how}`).join('; ')}).`;
   return { ok: false, reason, admins, globalAdministrators: admins.map((a) => a.userPrincipalName) };
 }

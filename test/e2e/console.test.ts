@@ -342,6 +342,22 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
     assert.equal(after.body.value.find((m: any) => m.id === boKey).methodUsabilityReason, 'EnabledByPolicy', 'RCV-3: cancelling restores');
     const names = (await audits(bo.id)).map((a) => a.activityDisplayName);
     assert.ok(names.includes('Opened recovery case') && names.includes('Suspended security info'), JSON.stringify(names));
+
+    // RCV-1: a case for an admin waits for a second admin. Opened by the automation app, approved in the console: the TAP is shown once then.
+    const dee = await newUser('Dee', [SECURITY_READER]);
+    const opened = await h.call('POST', '/api/recovery/cases', { body: { userId: dee.id, verification: { method: 'videoCall', reference: 'VC-12' } } });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    assert.equal(opened.body.case.state, 'pendingApproval');
+    await open(page, '#/recovery?state=pendingApproval', 'Recovery cases');
+    await page.getByRole('button', { name: `Approve: case of ${dee.upn}` }).click();
+    const approved = page.getByRole('dialog', { name: 'Temporary Access Pass issued' });
+    await approved.waitFor();
+    assert.match(await page.locator('#tap-code').inputValue(), /^[A-Za-z0-9]{8,48}$/);
+    await approved.getByRole('button', { name: 'Done, I have copied it' }).click();
+    await page.locator('#cases').filter({ hasText: 'No recovery case here' }).waitFor();
+    const state = await h.call('GET', `/api/recovery/cases/${opened.body.case.id}`);
+    assert.equal(state.body.state, 'active');
+    assert.equal(state.body.approvedBy?.id, admin.id);
   });
 
   test('a Security Reader sees users, methods and logs, is offered no change, and a forced call is refused with the server’s message', async () => {

@@ -178,7 +178,7 @@ describe('The admin console\'s policy screens in Chromium (issue 7: methods, str
     assert.deepEqual(draft.conditions.applications.includeApplications, ['All']);
     assert.deepEqual(draft.grantControls.builtInControls, ['mfa']);
     checked.push(await assertAccessible(page, 'CA editor JSON'));
-    await screenshot(page, 'console-policies-5-ca-json');
+    await screenshot(page, 'console-policies-5-ca-json', '#editor');
     // An edit in JSON shows in the form.
     await json.fill(JSON.stringify({ ...draft, displayName: 'CA100 MFA for the pilot group' }, null, 2));
     await page.getByRole('button', { name: 'Form', exact: true }).click();
@@ -235,12 +235,16 @@ describe('The admin console\'s policy screens in Chromium (issue 7: methods, str
     assert.ok(text.includes(admin.upn), text);
     assert.equal(await page.getByRole('button', { name: /force/i }).count(), 0, 'no force button');
     checked.push(await assertAccessible(page, 'WIF-3 refusal'));
-    await screenshot(page, 'console-policies-6-lockout');
+    await screenshot(page, 'console-policies-6-lockout', '#save-result');
     assert.equal((await caPolicies()).length, before);
   });
 
   test('Preview impact: a draft that blocks the Pilot group shows the logged sign-ins it would change, linking to each one (WIF-2)', async () => {
-    await openConsole(h, page, '#/policies/ca/new', 'New Conditional Access policy');
+    // From the list (the previous test left the page on #/policies/ca/new: a fresh editor, not its leftovers).
+    await openConsole(h, page, '#/policies/ca', 'Conditional Access policies');
+    await page.getByRole('link', { name: 'New policy' }).first().click();
+    await heading1(page, 'New Conditional Access policy').waitFor();
+    assert.equal(await page.locator('#lockout').count(), 0);
     await page.getByLabel('Name', { exact: true }).fill('CA200 Block the pilot');
     await page.getByLabel('State', { exact: true }).selectOption('enabled');
     await page.getByLabel('Include', { exact: true }).selectOption('select');
@@ -272,7 +276,7 @@ describe('The admin console\'s policy screens in Chromium (issue 7: methods, str
     }
     assert.match(await result.innerText(), /because CA policy “CA200 Block the pilot”/);
     checked.push(await assertAccessible(page, 'impact'));
-    await screenshot(page, 'console-policies-7-impact');
+    await screenshot(page, 'console-policies-7-impact', '#impact');
     assert.ok(!(await caPolicies()).some((p) => p.displayName === 'CA200 Block the pilot'), 'nothing saved');
     // The example opens the sign-in's "why" page.
     await result.locator(`.impact-examples[data-change="${toBlock[0]}"] a`).first().click();
@@ -294,7 +298,7 @@ describe('The admin console\'s policy screens in Chromium (issue 7: methods, str
     assert.match(await page.locator('#whatif-outcome').innerText(), /900403/);
     assert.match(await page.locator('#whatif-policies').innerText(), /CA001 Protect security info registration/);
     checked.push(await assertAccessible(page, 'What-If'));
-    await screenshot(page, 'console-policies-8-whatif');
+    await screenshot(page, 'console-policies-8-whatif', '#whatif-result');
   });
 
   test('named locations: add a trusted office range; platform rules: each rule explained with its settings', async () => {
@@ -344,7 +348,7 @@ describe('The admin console\'s policy screens in Chromium (issue 7: methods, str
     assert.match(dry, /Stored disabled|Stored/);
     assert.equal((await caPolicies()).length, before, 'a dry run stores nothing');
     checked.push(await assertAccessible(page, 'import dry run'));
-    await screenshot(page, 'console-policies-11-import');
+    await screenshot(page, 'console-policies-11-import', '#import-report');
 
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('dialog', { name: /Import 2 files\?/ }).getByRole('button', { name: 'Import', exact: true }).click();

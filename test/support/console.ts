@@ -74,9 +74,16 @@ export async function assertAccessible(p: Page, state: string): Promise<string> 
   return state;
 }
 
-/** With GATEHOUSE_SCREENSHOTS=1: docs/screenshots/{name}.png of the viewport. */
-export async function screenshot(p: Page, name: string): Promise<void> {
+/** With GATEHOUSE_SCREENSHOTS=1: docs/screenshots/{name}.png of the viewport, scrolled to `top` (a CSS selector) or to the page's top. */
+export async function screenshot(p: Page, name: string, top?: string): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(SHOTS_DIR, { recursive: true });
+  await p.evaluate((sel) => {
+    const g = globalThis as any;
+    if (g.document.activeElement) g.document.activeElement.blur();
+    const el = sel ? g.document.querySelector(sel) : null;
+    if (el) el.scrollIntoView({ block: 'start' });
+    else g.scrollTo(0, 0);
+  }, top ?? null);
   await p.screenshot({ path: `${SHOTS_DIR}${name}.png`, fullPage: false });
 }

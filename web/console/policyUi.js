@@ -42,7 +42,7 @@ export const NEEDS = {
 };
 
 /** The read-only note a reader sees instead of the buttons. */
-export const readOnly = (ui, need) => ui.notOffered(`You can read this but not change it: ${need}; your roles can only read policies.`);
+export const readOnly = (ui, need) => ui.notOffered(`You can read this but not change it. ${need}; your roles can only read policies.`);
 
 /** Whether this is the WIF-3 lockout guard's refusal. */
 export const isLockout = (err) => Boolean(err && err.status === 409 && err.body && err.body.error && err.body.error.gatehouseRule === 'WIF-3');

@@ -85,6 +85,12 @@ export type ImpactReport = {
 
 type Row = { id: string; created_date_time: Date; record: Record<string, unknown> };
 
+/** Only what replay reads of a record (flows/logs/replay.ts `recordedSignIn`): the Graph fields around the decision stay in the database. */
+const REPLAYED_FIELDS = sql<Record<string, unknown>>`jsonb_build_object(
+  'id', record->'id', 'createdDateTime', record->'createdDateTime', 'userId', record->'userId', 'userPrincipalName', record->'userPrincipalName',
+  'appId', record->'appId', 'appDisplayName', record->'appDisplayName', 'gatehouseDecision', record->'gatehouseDecision',
+  'gatehouseInput', record->'gatehouseInput', 'gatehousePolicyVersion', record->'gatehousePolicyVersion')`;
+
 /** `POST /identity/conditionalAccess/gatehouseImpact`. */
 export async function analyseImpact(db: Db, tenantId: string, actor: Actor, raw: unknown, now: Date): Promise<ImpactReport> {
   authorizeReplay(actor);
@@ -117,7 +123,7 @@ export async function analyseImpact(db: Db, tenantId: string, actor: Actor, raw:
   let after: { t: Date; id: string } | undefined;
   for (;;) {
     const limit = Math.min(IMPACT_LIMITS.batchSize, body.maxRecords - examined + 1);
-    let q = db.selectFrom('sign_ins').select(['id', 'created_date_time', 'record'])
+    let q = db.selectFrom('sign_ins').select(['id', 'created_date_time', REPLAYED_FIELDS.as('record')])
       .where('tenant_id', '=', tenantId).where('created_date_time', '>=', from).where('created_date_time', '<', to);
     if (user) q = isGuid(user) ? q.where('user_id', '=', user.toLowerCase()) : q.where(sql`lower(user_principal_name)`, '=', user.toLowerCase());
     if (appId) q = q.where('app_id', '=', appId);

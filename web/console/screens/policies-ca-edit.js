@@ -374,7 +374,7 @@ export function impactSection(ctx, draftOf) {
   const { ui, api } = ctx;
   const { h } = ui;
   const sec = ui.section('Preview impact before saving', { id: 'impact' });
-  sec.append(h('p', {}, 'Decides every logged sign-in of the window again against the tenant’s policies with this draft in place, and compares with what was decided. Nothing is saved or written.'));
+  sec.append(h('p', {}, 'Decides every logged sign-in of the window again against the tenant’s policies with this draft in place, and compares with what was decided at the time. Policy changes saved since a sign-in count too, so the examples name the policy or rule that made each difference. Nothing is saved or written.'));
   let days = '7';
   const result = h('div', { id: 'impact-result', 'aria-live': 'polite' });
   const button = h('button', { type: 'button', id: 'preview-impact', class: 'secondary', onclick: async () => {

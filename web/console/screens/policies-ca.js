@@ -49,7 +49,7 @@ export default {
       { label: 'State', cell: (p) => ui.badge(STATE_LABEL[p.state] || p.state, STATE_TONE[p.state] || 'neutral') },
       { label: 'Grant', cell: (p) => grantOf(p) },
       { label: 'Targets', cell: (p) => targetsOf(p) },
-      { label: 'Findings', cell: (p) => ((p.gatehouseFindings || []).length ? h('div', {}, h('p', { class: 'reason' }, `Kept disabled: ${p.gatehouseFindings.length} finding(s)`), findingsList(p.gatehouseFindings)) : '') },
+      { label: 'Findings', cell: (p) => ((p.gatehouseFindings || []).length ? h('details', { class: 'findings' }, h('summary', { class: 'reason' }, `Kept disabled: ${p.gatehouseFindings.length} finding(s)`), findingsList(p.gatehouseFindings)) : '') },
     ];
     if (write) {
       columns.push({ label: 'Actions', cell: (p) => {
