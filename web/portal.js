@@ -275,6 +275,7 @@ function start(main) {
     Expired: 'Not usable: it has expired (Expired)',
     NotYetValid: 'Not usable yet: it starts later (NotYetValid)',
     OneTimeUsed: 'Not usable: it could be used once and has been (OneTimeUsed)',
+    SuspendedByRecoveryCase: 'Suspended: an administrator opened a recovery case for your account; it comes back if the case is cancelled, and is deleted once the case completes and its grace period ends (SuspendedByRecoveryCase)',
   };
   const usability = (m) => (m.isUsable ? 'Usable' : REASONS[m.methodUsabilityReason] || `Not usable (${m.methodUsabilityReason})`);
   const lifetime = (min) => (min % 60 === 0 ? `${min / 60} hour${min === 60 ? '' : 's'}` : `${min} minutes`);
@@ -321,10 +322,12 @@ function start(main) {
     }
     const actions = li.querySelector('.method-actions');
     const label = m.displayName ? `${type} “${m.displayName}”` : type;
-    if (m['@odata.type'] === '#microsoft.graph.fido2AuthenticationMethod') {
+    // A passkey suspended by a recovery case is the administrator's to restore or delete (RCV-2).
+    const suspended = m.methodUsabilityReason === 'SuspendedByRecoveryCase';
+    if (m['@odata.type'] === '#microsoft.graph.fido2AuthenticationMethod' && !suspended) {
       actions.append(button('Rename', `Rename ${label}`, () => startRename(li, m)));
     }
-    if (m['@odata.type'] === '#microsoft.graph.fido2AuthenticationMethod' || m['@odata.type'] === '#microsoft.graph.softwareOathAuthenticationMethod') {
+    if (!suspended && (m['@odata.type'] === '#microsoft.graph.fido2AuthenticationMethod' || m['@odata.type'] === '#microsoft.graph.softwareOathAuthenticationMethod')) {
       actions.append(button('Delete', `Delete ${label}`, () => confirmDelete(li, m, label), 'secondary'));
     }
     actions.hidden = actions.childElementCount === 0;

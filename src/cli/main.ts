@@ -44,6 +44,8 @@ function banner(r: InitResult): string {
     `  issuer:            ${r.issuer}`,
     `  first admin:       ${r.admin.userPrincipalName} (Global Administrator)`,
     `  admin's TAP:       ${r.admin.temporaryAccessPass.code}   (one-time, valid ${r.admin.temporaryAccessPass.lifetimeInMinutes} min from ${r.admin.temporaryAccessPass.startDateTime}; shown once)`,
+    `  security info:     ${r.graphBaseUrl.replace(/\/graph\/v1\.0$/, '')}/${r.tenantId}/my-sign-ins   (first: sign in with the TAP, add a passkey)`,
+    `  admin console:     ${r.graphBaseUrl.replace(/\/graph\/v1\.0$/, '')}/${r.tenantId}/admin   (then: sign in with the passkey)`,
     `  sign-in flow API:  POST ${r.signInFlowUrl}  (docs/flows.md)`,
     `  automation client: ${r.automation.clientId}`,
     `  client secret:     ${r.automation.clientSecret}   (shown once; stored hashed)`,

@@ -35,7 +35,7 @@ type Random = (n: number) => Uint8Array;
 export function publicCase(c: StoredCase, user?: Pick<User, 'userPrincipalName' | 'displayName'>) {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
-    id: c.id, userId: c.userId, userPrincipalName: user?.userPrincipalName ?? null, state: c.state,
+    id: c.id, userId: c.userId, userPrincipalName: user?.userPrincipalName ?? null, userDisplayName: user?.displayName ?? null, state: c.state,
     verification: c.verification, openedBy: c.openedBy, approvedBy: c.approvedBy,
     requestedMethodIds: c.requestedMethodIds, suspendedMethodIds: c.suspendedMethodIds, restoredMethodIds: c.restoredMethodIds, deletedMethodIds: c.deletedMethodIds,
     temporaryAccessPassId: c.tapId, completedByMethodId: c.completedByMethodId, correlationId: c.correlationId,

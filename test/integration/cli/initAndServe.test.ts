@@ -113,6 +113,8 @@ describe('first start on an empty database', () => {
       assert.match(s.output(), /First start: set up a default tenant/);
       assert.match(s.output(), /first admin: +first@example\.test/);
       assert.match(s.output(), new RegExp(`sign-in flow API: +POST http://localhost:${env.PORT}/api/flows/[0-9a-f-]{36}/sign-in`));
+      assert.match(s.output(), new RegExp(`security info: +http://localhost:${env.PORT}/[0-9a-f-]{36}/my-sign-ins`));
+      assert.match(s.output(), new RegExp(`admin console: +http://localhost:${env.PORT}/[0-9a-f-]{36}/admin`));
       assert.match(s.output(), /admin.s TAP: +[23456789A-HJKMNP-Z]{8} +\(one-time/);
       assert.equal(await s.stop(), 0);
       const again = await serve(env);

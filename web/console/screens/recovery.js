@@ -79,7 +79,7 @@ export default {
           if (danger && !(await ui.confirm({ title: `${label}?`, text: label === 'Cancel case' ? 'Cancelling restores the suspended methods and deletes the case’s pass (RCV-3).' : 'The suspended methods become usable again.', confirmLabel: label }))) return;
           const r = await ui.act(b, busy, () => api.recovery('POST', `/cases/${c.id}${path}`, body), { where: result, done: `${label}: done.`, signInAgain: ctx.signInAgain });
           if (!r) return;
-          if (r.temporaryAccessPass) await showPassOnce(ui, { displayName: c.userPrincipalName || c.userId, userPrincipalName: c.userPrincipalName || c.userId }, r.temporaryAccessPass);
+          if (r.temporaryAccessPass) await showPassOnce(ui, { displayName: c.userDisplayName || c.userPrincipalName || c.userId, userPrincipalName: c.userPrincipalName || c.userId }, r.temporaryAccessPass);
           ctx.refresh();
         } }, label);
         out.push(b);
@@ -156,7 +156,7 @@ async function openForm(ctx, userParam) {
     if (!r) return;
     if (r.temporaryAccessPass) {
       ui.status('Case opened and in effect: the user’s passkeys are suspended and their sessions ended.');
-      await showPassOnce(ui, { displayName: r.case.userPrincipalName || body.userId, userPrincipalName: r.case.userPrincipalName || body.userId }, r.temporaryAccessPass);
+      await showPassOnce(ui, { displayName: r.case.userDisplayName || r.case.userPrincipalName || body.userId, userPrincipalName: r.case.userPrincipalName || body.userId }, r.temporaryAccessPass);
     } else {
       ui.status('Case opened: it waits for a second administrator to approve it (RCV-1).');
     }
