@@ -1,4 +1,4 @@
-/* global document, window, navigator, fetch, location, history, sessionStorage, crypto, atob, btoa, URL, URLSearchParams, TextEncoder, TextDecoder */
+/* global document, window, fetch, location, history, sessionStorage, crypto, URL, URLSearchParams, TextEncoder, TextDecoder */
 // The security-info portal, "My Sign-Ins" (src/http/pages/portal.ts renders the shell; docs/portal.md).
 //
 // It signs the user in through the tenant's issuer as a public client: authorization code with
@@ -7,6 +7,8 @@
 // the `/graph/v1.0/me/authentication/...` twins, each decided by the security-info gate
 // (PLT-1..PLT-3); a refusal (403) is shown with its rule and the ways forward, and a security-info
 // session that ended (401) asks the user to sign in again.
+
+import { createPasskey as createCredential, fromB64url, toB64url } from './webauthn.js';
 
 const main = document.getElementById('portal');
 if (main) start(main);
@@ -36,15 +38,6 @@ function start(main) {
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  const fromB64url = (s) => {
-    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0)).buffer;
-  };
-  const toB64url = (buf) => {
-    let bin = '';
-    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  };
   const randomString = (bytes) => toB64url(crypto.getRandomValues(new Uint8Array(bytes)).buffer);
   const s256 = async (text) => toB64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 
@@ -402,38 +395,14 @@ function start(main) {
   async function createPasskey(displayName) {
     status('Preparing your new passkey…');
     const options = await graph('GET', '/me/authentication/fido2Methods/creationOptions');
-    const o = options.publicKey;
-    const publicKey = {
-      ...o,
-      challenge: fromB64url(o.challenge),
-      user: { ...o.user, id: fromB64url(o.user.id) },
-      excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })),
-    };
     status('Create your passkey: follow your browser’s or device’s prompt.');
-    let cred;
+    let publicKeyCredential;
     try {
-      cred = await navigator.credentials.create({ publicKey });
+      publicKeyCredential = await createCredential(options.publicKey, 'This device already holds one of your passkeys. Use another device or security key.');
     } catch (err) {
-      const e = new Error(err && err.name === 'NotAllowedError'
-        ? 'The passkey prompt was cancelled or timed out. Try again.'
-        : err && err.name === 'InvalidStateError'
-          ? 'This device already holds one of your passkeys. Use another device or security key.'
-          : `The browser could not create a passkey: ${err && err.message ? err.message : err}`);
-      e.field = ui.addName;
-      throw e;
+      err.field = ui.addName;
+      throw err;
     }
-    const r = cred.response;
-    const response = {
-      clientDataJSON: toB64url(r.clientDataJSON), attestationObject: toB64url(r.attestationObject),
-      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
-    };
-    if (typeof r.getAuthenticatorData === 'function') response.authenticatorData = toB64url(r.getAuthenticatorData());
-    if (typeof r.getPublicKeyAlgorithm === 'function') response.publicKeyAlgorithm = r.getPublicKeyAlgorithm();
-    const publicKeyCredential = {
-      id: cred.id, rawId: toB64url(cred.rawId), type: cred.type, response,
-      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      authenticatorAttachment: cred.authenticatorAttachment || null,
-    };
     status('Saving your passkey…');
     try {
       return await graph('POST', '/me/authentication/fido2Methods', { displayName, publicKeyCredential });

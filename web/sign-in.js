@@ -1,4 +1,4 @@
-/* global document, window, navigator, fetch, location, atob, btoa */
+/* global document, window, navigator, fetch, location */
 // The sign-in page's script (src/http/pages/signIn.ts renders the page). It drives the JSON flow
 // API (docs/flows.md) for the OIDC interaction named in the page, shows each decision, and once
 // a decision grants, completes the interaction and follows the app's redirect.
@@ -8,6 +8,8 @@
 // navigator.credentials.create, `register`), then has the user use it at once (the passkey
 // step), whose decision grants. A `nudge` on a grant (PLT-5 campaign) offers "Add a passkey" or
 // "Not now" (recorded as a snooze: `campaign/snooze`) before completing.
+
+import { createPasskey, fromB64url, toB64url } from './webauthn.js';
 
 const main = document.getElementById('sign-in');
 if (main) start(main);
@@ -50,15 +52,6 @@ function start(main) {
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  const fromB64url = (s) => {
-    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0)).buffer;
-  };
-  const toB64url = (buf) => {
-    let bin = '';
-    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  };
 
   async function post(url, body) {
     const res = await fetch(url, {
@@ -187,38 +180,14 @@ function start(main) {
     const id = await flow();
     status('Preparing your new passkey…');
     const options = await post(`${api}/${id}/register/options`, {});
-    const o = options.publicKey;
-    const publicKey = {
-      ...o,
-      challenge: fromB64url(o.challenge),
-      user: { ...o.user, id: fromB64url(o.user.id) },
-      excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })),
-    };
     status('Create your passkey: follow your browser’s or device’s prompt.');
-    let cred;
+    let publicKeyCredential;
     try {
-      cred = await navigator.credentials.create({ publicKey });
+      publicKeyCredential = await createPasskey(options.publicKey, 'This device already holds a passkey for your account here. Use another device or security key.');
     } catch (err) {
-      const e = new Error(err && err.name === 'NotAllowedError'
-        ? 'The passkey prompt was cancelled or timed out. Try again.'
-        : err && err.name === 'InvalidStateError'
-          ? 'This device already holds a passkey for your account here. Use another device or security key.'
-          : `The browser could not create a passkey: ${err && err.message ? err.message : err}`);
-      e.field = ui.passkeyName;
-      throw e;
+      err.field = ui.passkeyName;
+      throw err;
     }
-    const r = cred.response;
-    const response = {
-      clientDataJSON: toB64url(r.clientDataJSON), attestationObject: toB64url(r.attestationObject),
-      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
-    };
-    if (typeof r.getAuthenticatorData === 'function') response.authenticatorData = toB64url(r.getAuthenticatorData());
-    if (typeof r.getPublicKeyAlgorithm === 'function') response.publicKeyAlgorithm = r.getPublicKeyAlgorithm();
-    const publicKeyCredential = {
-      id: cred.id, rawId: toB64url(cred.rawId), type: cred.type, response,
-      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      authenticatorAttachment: cred.authenticatorAttachment || null,
-    };
     status('Saving your passkey…');
     const body = { publicKeyCredential };
     if (displayName) body.displayName = displayName;

@@ -20,6 +20,7 @@ import { findTenant } from '../../store/tenants.ts';
  *   POST /{tenantId}/sign-in/{uid}/complete      {flowId} → {redirectTo}
  *   POST /{tenantId}/sign-in/{uid}/abort         {} or {flowId} → {redirectTo} (access_denied to the app)
  *   GET  /assets/sign-in.js, /assets/sign-in.css the page's script and style (CSP allows 'self' only)
+ *   GET  /assets/webauthn.js                     WebAuthn JSON helpers, shared with the portal
  */
 
 const WEB = new URL('../../../web/', import.meta.url);
@@ -140,6 +141,9 @@ export function signInPageRoutes(app: FastifyInstance, db: Db, providers: Tenant
   const style = readFileSync(new URL('sign-in.css', WEB));
   app.get('/assets/sign-in.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script));
   app.get('/assets/sign-in.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(style));
+  // WebAuthn helpers shared by the sign-in page and the security-info portal (an ES module both import).
+  const webauthn = readFileSync(new URL('webauthn.js', WEB));
+  app.get('/assets/webauthn.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(webauthn));
 
   const providerOf = async (tenantId: string) => {
     const provider = isGuid(tenantId) ? await providers.get(tenantId.toLowerCase()) : undefined;
