@@ -9,7 +9,7 @@ import type { Db } from '../../store/database.ts';
 import { findTenant } from '../../store/tenants.ts';
 import { findUser } from '../../store/users.ts';
 import { LOG_READER_ROLES } from '../graph/auditLogs.ts';
-import { escapeHtml } from './signIn.ts';
+import { escapeHtml, htmlDocument } from './document.ts';
 
 /**
  * The admin console (docs/admin-console.md): the first-party app "Gatehouse admin console"
@@ -55,18 +55,7 @@ export function consoleAssets(dir: URL = CONSOLE_DIR): Map<string, { body: Buffe
 }
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/assets/console/console.css">
-<script type="module" src="/assets/console/main.js"></script>
-</head>
-${body}
-</html>
-`;
+  return htmlDocument({ title, styles: ['/assets/console/console.css'], script: '/assets/console/main.js', body, wrapBody: false });
 }
 
 /** The shell: landmarks, navigation (filled by main.js from the screen list), the live regions and the content area. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { isGuid } from '../../domain/validation.ts';
 import type { DevicePages } from '../../oidc/provider.ts';
-import { escapeHtml } from './signIn.ts';
+import { escapeHtml } from './document.ts';
 
 /**
  * The device code flow's pages (SC-5, OAuth device authorization grant, RFC 8628), rendered for

@@ -5,7 +5,7 @@ import { isGuid } from '../../domain/validation.ts';
 import { graphResource, issuerFor } from '../../oidc/provider.ts';
 import type { Db } from '../../store/database.ts';
 import { findTenant } from '../../store/tenants.ts';
-import { escapeHtml } from './signIn.ts';
+import { escapeHtml, htmlDocument } from './document.ts';
 
 /**
  * The security-info portal, "My Sign-Ins" (docs/portal.md): the first-party app where a user
@@ -25,21 +25,7 @@ const PORTAL = FIRST_PARTY_APPS.find((a) => a.key === 'securityInfo')!;
 type PageParams = { Params: { tenantId: string } };
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/assets/sign-in.css">
-<link rel="stylesheet" href="/assets/portal.css">
-<script type="module" src="/assets/portal.js"></script>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
+  return htmlDocument({ title, styles: ['/assets/sign-in.css', '/assets/portal.css'], script: '/assets/portal.js', body });
 }
 
 /** The portal's shell. Everything the script needs is in data attributes; every state's markup is here, hidden. */

@@ -8,6 +8,7 @@ import type { TenantProviders } from '../../oidc/provider.ts';
 import { findApplicationByAppId } from '../../store/applications.ts';
 import type { Db } from '../../store/database.ts';
 import { findTenant } from '../../store/tenants.ts';
+import { escapeHtml, htmlDocument } from './document.ts';
 
 /**
  * The sign-in page that oidc-provider's authorization endpoint sends browsers to
@@ -31,25 +32,9 @@ const abortBody = z.strictObject({ flowId: z.string().min(1, 'must not be empty'
 type PageParams = { Params: { tenantId: string }; Querystring: { uid?: string } };
 type UidParams = { Params: { tenantId: string; uid: string } };
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/assets/sign-in.css">
-<script type="module" src="/assets/sign-in.js"></script>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
+  return htmlDocument({ title, styles: ['/assets/sign-in.css'], script: '/assets/sign-in.js', body });
 }
 
 /** The page for one pending authorization request. Everything the script needs is in data attributes. */
