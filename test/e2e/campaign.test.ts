@@ -8,6 +8,7 @@ import { findApplicationByAppId } from '../../src/store/applications.ts';
 import { startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
 import { setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
+import { assertWhatIfMatchesLatest } from '../support/whatIfCheck.ts';
 
 /**
  * scenarios.md SC-7, the registration campaign (PLT-5), on the sign-in page in a real Chromium.
@@ -172,6 +173,7 @@ describe('SC-7 registration campaign on the sign-in page in Chromium (PLT-5, inj
     assert.equal(enforced.status.errorCode, 50079);
     assert.equal(enforced.gatehouseDecision.outcome, 'register');
     assert.equal(enforced.gatehouseDecision.registration.rule, 'PLT-5');
+    await assertWhatIfMatchesLatest(h, user.id);
     // The flow API refuses a snooze of this (not granted) sign-in.
     const flowId = (await h.database.db.selectFrom('sign_in_flows').select('id').where('user_id', '=', user.id).orderBy('expires_at', 'desc').executeTakeFirstOrThrow()).id;
     const refused = await h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in/${flowId}/campaign/snooze`, { token: null, body: {} });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createCredential, getAssertion, startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
 import { DEVICE_REGISTRATION, PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
+import { assertWhatIfMatchesLatest } from '../support/whatIfCheck.ts';
 
 /**
  * The security-info portal "My Sign-Ins" (src/http/pages/portal.ts, web/portal.js) in a real
@@ -272,6 +273,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     assert.ok(stepUp.authenticationRequirementPolicies.some((p: any) => p.requirementProvider === 'gatehousePlatformRule' && p.detail.startsWith('PLT-3')),
       JSON.stringify(stepUp.authenticationRequirementPolicies));
     assert.ok(stepUp.appliedConditionalAccessPolicies.every((p: any) => p.result !== 'failure'), 'no CA policy caused it');
+    await assertWhatIfMatchesLatest(h, ann.id);
   });
 
   test('SC-3 step 1: A is lost; the admin deletes its passkey and issues a TAP; the TAP signs in to the portal without step-up and registers a passkey on B', async () => {
@@ -374,6 +376,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
       assert.ok(ca002.conditionsNotSatisfied.includes('application'), JSON.stringify(ca002));
       assert.ok(stepUp.authenticationRequirementPolicies.some((p: any) => p.requirementProvider === 'gatehousePlatformRule' && p.detail.startsWith('PLT-3')));
       assert.ok(!stepUp.authenticationRequirementPolicies.some((p: any) => p.detail.includes('CA002')), JSON.stringify(stepUp.authenticationRequirementPolicies));
+      await assertWhatIfMatchesLatest(h, ann.id);
     } finally {
       const restored = await h.call('PATCH', path, { body: { conditions: original.conditions } });
       assert.equal(restored.status, 204, JSON.stringify(restored.body));

@@ -6,6 +6,7 @@ import { DEVICE_REGISTRATION, setUpCommonTenant } from '../../support/commonTena
 import { startHarness, type Harness } from '../../support/harness.ts';
 import { Browser } from '../../support/oidcBrowser.ts';
 import { assertEverySignInReplays } from '../../support/replayCheck.ts';
+import { assertWhatIfMatchesLatest } from '../../support/whatIfCheck.ts';
 
 /**
  * SC-5: a new laptop enrols through the OAuth device authorization grant on behalf of the device
@@ -131,6 +132,7 @@ describe('SC-5 device enrolment with a TAP: OAuth device authorization grant (CA
     assert.equal(d.outcome, 'grant', JSON.stringify(d));
     assert.equal(d.registration, null, 'no registration interrupt (PLT-4)');
     assert.equal(d.nudge, null, 'no campaign nudge in a client that can\'t register (PLT-5)');
+    await assertWhatIfMatchesLatest(h, user.id); // What-If for this situation predicts the live decision
 
     const complete = await browser.request(`${h.baseUrl}/${h.tenant.tenantId}/sign-in/${uid}/complete`, { method: 'POST', body: { flowId } });
     const completed = await complete.json() as { redirectTo: string };
@@ -216,6 +218,7 @@ describe('SC-5 device enrolment with a TAP: OAuth device authorization grant (CA
       const logged = await records(await correlationOf(flowId));
       const refused = logged.at(-1);
       assert.equal(refused.status.errorCode, 900404, JSON.stringify(refused.status));
+      await assertWhatIfMatchesLatest(h, refused.userId);
       assert.match(refused.status.failureReason, /CA002/);
       assert.equal(refused.originalTransferMethod, 'deviceCodeFlow');
       assert.equal(refused.authenticationProtocol, 'deviceCode');
