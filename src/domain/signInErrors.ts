@@ -20,6 +20,7 @@ export const SIGN_IN_ERRORS = {
   PasskeyDisabledByPolicy: { code: 900204, text: 'Sign-in blocked by the passkey (FIDO2) policy.' },
   ChallengeInvalid: { code: 900205, text: 'The WebAuthn challenge is unknown, used, expired or from another flow.' },
   PasskeySuspended: { code: 900206, text: 'The passkey is suspended by a recovery case (RCV-2).' },
+  MethodSuspended: { code: 900207, text: 'The authenticator app is suspended by a recovery case (RCV-2).' },
   FlowExpired: { code: 900301, text: 'The sign-in flow is unknown or has expired.' },
   FlowNotGranted: { code: 900302, text: 'The sign-in flow has not been granted yet.' },
   RegistrationRequired: { code: 50079, text: 'The user must register a security method before continuing.' },

@@ -5,7 +5,8 @@ import { passkeysOf } from '../../store/passkeys.ts';
 import { passOf } from '../../store/temporaryAccessPasses.ts';
 import { deleteOathMethod, oathMethodsOf, passwordOf } from '../../store/passwordsAndOath.ts';
 import { type MethodsContext, authorizeTarget, authorizedTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
-import { passkeyUsability, toGraphPasskey } from './passkeys.ts';
+import { passkeyUsability, SUSPENDED_BY_RECOVERY_CASE, toGraphPasskey } from './passkeys.ts';
+import { suspensionsOfUser } from '../../store/recoveryCases.ts';
 
 /** Entra's fixed id of the password method. */
 export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
@@ -42,7 +43,14 @@ export async function softwareOathMethods(ctx: MethodsContext, userRef: string, 
   const rows = await oathMethodsOf(ctx.db, target.user.id);
   const policy = await getMethodsPolicy(ctx.db, ctx.tenantId);
   const u = usability(methodEnabledFor(policy, 'SoftwareOath', target.groupIds).enabled);
-  return rows.map((r) => ({ '@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', id: r.id, secretKey: null, createdDateTime: graphDateTime(r.createdAt), ...u }));
+  const suspensions = await suspensionsOfUser(ctx.db, target.user.id);
+  return rows.map((r) => {
+    const caseId = suspensions.find((s) => s.methodId === r.id)?.caseId;
+    return {
+      '@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', id: r.id, secretKey: null, createdDateTime: graphDateTime(r.createdAt),
+      ...(caseId ? { isUsable: false, methodUsabilityReason: SUSPENDED_BY_RECOVERY_CASE, gatehouseSuspendedByRecoveryCaseId: caseId } : u),
+    };
+  });
 }
 
 export async function deleteSoftwareOathMethod(ctx: MethodsContext, userRef: string, id: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { SignInUser, UserMethod } from '../../engine/types.ts';
 import type { Db } from '../../store/database.ts';
 import { loadSignInFacts, type SignInFacts } from '../../store/signInFacts.ts';
 import { campaignSnoozeOf } from '../../store/campaignSnoozes.ts';
-import { passkeyUsability } from '../methods/passkeys.ts';
+import { passkeyUsability, SUSPENDED_BY_RECOVERY_CASE } from '../methods/passkeys.ts';
 import { PASSWORD_METHOD_ID } from '../methods/methods.ts';
 
 /**
@@ -47,7 +47,12 @@ export function signInUserFrom(f: SignInFacts, methodsPolicy: MethodsPolicy, now
   }
   const oathOn = methodEnabledFor(methodsPolicy, 'SoftwareOath', groupIds).enabled;
   for (const id of f.oathIds) {
-    methods.push({ id, type: 'softwareOath', modes: ['softwareOath'], usable: oathOn, usabilityReason: oathOn ? 'EnabledByPolicy' : 'DisabledByPolicy' });
+    // RCV-2: an authenticator app suspended by a recovery case is not usable and not counted.
+    const suspended = (f.suspensions ?? []).some((s) => s.methodId === id);
+    methods.push({
+      id, type: 'softwareOath', modes: ['softwareOath'], usable: oathOn && !suspended,
+      usabilityReason: suspended ? SUSPENDED_BY_RECOVERY_CASE : oathOn ? 'EnabledByPolicy' : 'DisabledByPolicy', ...(suspended ? { suspended: true } : {}),
+    });
   }
   return {
     id: u.id, userPrincipalName: u.userPrincipalName, userType: u.userType, accountEnabled: u.accountEnabled,

@@ -11,6 +11,7 @@ import { writeAudit } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
 import { revokeSignInSessionsKeepingRefreshTraces } from '../../store/oidcTokenLookup.ts';
 import { passkeysOf } from '../../store/passkeys.ts';
+import { oathMethodsOf } from '../../store/passwordsAndOath.ts';
 import { isUniqueViolation } from '../../store/query.ts';
 import {
   caseById, getRecoveryPolicy, insertCase, insertSuspensions, liftSuspensions, listCases, suspensionsOfUser, updateCase, type StoredCase,
@@ -70,16 +71,19 @@ function authorizeCaseWrite(actor: Actor, target: Target): void {
 }
 
 /** The methods a case may suspend: the user's MFA-capable methods not already suspended (RCV-2). */
-async function suspendable(trx: Db, tenantId: string, userId: string, requested: readonly string[] | null): Promise<{ id: string; type: 'fido2' }[]> {
-  const passkeys = await passkeysOf(trx, tenantId, userId);
+async function suspendable(trx: Db, tenantId: string, userId: string, requested: readonly string[] | null): Promise<{ id: string; type: 'fido2' | 'softwareOath' }[]> {
+  const held = [
+    ...(await passkeysOf(trx, tenantId, userId)).map((p) => ({ id: p.id, type: 'fido2' as const })),
+    ...(await oathMethodsOf(trx, userId)).map((o) => ({ id: o.id, type: 'softwareOath' as const })),
+  ];
   const suspended = new Set((await suspensionsOfUser(trx, userId)).map((s) => s.methodId));
-  if (!requested) return passkeys.filter((p) => !suspended.has(p.id)).map((p) => ({ id: p.id, type: 'fido2' as const }));
-  const held = new Set(passkeys.map((p) => p.id));
+  if (!requested) return held.filter((m) => !suspended.has(m.id));
+  const byId = new Map(held.map((m) => [m.id, m]));
   for (const id of requested) {
-    if (!held.has(id)) throw new ValidationError('methodIds', 'RCV-2', `RCV-2: method '${id}' is not one of this user's passkeys.`);
+    if (!byId.has(id)) throw new ValidationError('methodIds', 'RCV-2', `RCV-2: method '${id}' is not one of this user's passkeys or authenticator apps.`);
     if (suspended.has(id)) throw new ValidationError('methodIds', 'RCV-2', `RCV-2: method '${id}' is already suspended by another recovery case.`);
   }
-  return [...new Set(requested)].map((id) => ({ id, type: 'fido2' as const }));
+  return [...new Set(requested)].map((id) => byId.get(id)!);
 }
 
 /**
@@ -91,7 +95,7 @@ async function takeEffect(trx: Db, ctx: RecoveryContext, c: StoredCase, target: 
   const methods = await suspendable(trx, ctx.tenantId, user.id, c.requestedMethodIds);
   await insertSuspensions(trx, ctx.tenantId, user.id, c.id, methods, ctx.now);
   for (const m of methods) {
-    await caseAudit(trx, ctx, c, user, 'Suspended security info', { details: { 'Method': 'Fido2', 'Method id': m.id } });
+    await caseAudit(trx, ctx, c, user, 'Suspended security info', { details: { 'Method': m.type === 'fido2' ? 'Fido2' : 'SoftwareOath', 'Method id': m.id } });
   }
   await revokeSignInSessionsKeepingRefreshTraces(trx, ctx.tenantId, user.id, ctx.now);
   await caseAudit(trx, ctx, c, user, 'Invalidate all refresh tokens for user', { details: { 'Reason': 'RCV-2: recovery case took effect' } });

@@ -2,6 +2,7 @@ import { stepAllowed } from '../../domain/recovery.ts';
 import { writeAudit, type AuditActor } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
 import { deletePasskey } from '../../store/passkeys.ts';
+import { deleteOathMethod } from '../../store/passwordsAndOath.ts';
 import { claimCaseForCleanup, liftSuspensions, updateCase } from '../../store/recoveryCases.ts';
 import { findUser } from '../../store/users.ts';
 import { notifyCaseEvent } from './notify.ts';
@@ -25,6 +26,17 @@ export async function cleanUpRecoveryCases(db: Db, now: Date, opts: { tenantId?:
       const lifted = await liftSuspensions(trx, c.id);
       const deleted: string[] = [];
       for (const s of lifted) {
+        if (s.methodType === 'softwareOath' && user) {
+          if (!(await deleteOathMethod(trx, c.tenantId, user.id, s.methodId))) continue;
+          deleted.push(s.methodId);
+          await writeAudit(trx, c.tenantId, {
+            activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
+            loggedByService: 'Authentication Methods', correlationId: c.correlationId, initiatedBy: CLEANUP_ACTOR,
+            target: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, type: 'User' },
+            additionalDetails: { 'Method': 'SoftwareOath', 'Method id': s.methodId, 'Recovery case id': c.id, 'Reason': 'RCV-3: grace period over' },
+          }, now);
+          continue;
+        }
         const removed = s.methodType === 'fido2' && user ? await deletePasskey(trx, c.tenantId, user.id, s.methodId) : undefined;
         if (!removed || !user) continue;
         deleted.push(removed.id);

@@ -9,6 +9,7 @@ import { transitiveGroupIdsOf } from '../../store/groups.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { findUser } from '../../store/users.ts';
 import { claimOathStep, oathMethodsOf, passwordOf } from '../../store/passwordsAndOath.ts';
+import { suspensionsOfUser } from '../../store/recoveryCases.ts';
 import { factorSucceeded, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
 import { openGuessThrottle } from './throttle.ts';
 
@@ -79,8 +80,15 @@ export async function signInWithTotp(ctx: SignInContext, flowId: string, raw: un
     }
     const scope = methodEnabledFor(await getMethodsPolicy(trx, ctx.tenantId), 'SoftwareOath', await transitiveGroupIdsOf(trx, ctx.tenantId, user.id));
     const tokens = await oathMethodsOf(trx, user.id, { forUpdate: true });
+    const suspensions = await suspensionsOfUser(trx, user.id);
     for (const t of scope.enabled ? tokens : []) {
       const v = verifyTotp(body.code, t.secret, ctx.now, t.lastUsedStep);
+      const suspendedBy = suspensions.find((s) => s.methodId === t.id)?.caseId;
+      if (v.ok && suspendedBy) {
+        // RCV-2: the right code from a suspended authenticator app is refused, and the log says why.
+        await log('MethodSuspended', `RCV-2: authenticator app ${t.id} is suspended by recovery case ${suspendedBy}`);
+        return { refused: new SignInRefused('MethodSuspended', 403, 'This authenticator app is suspended while your account is being recovered. Ask your administrator.') };
+      }
       if (!v.ok && v.reason === 'Replayed') {
         await log('InvalidCredentials', 'MTH-4: this code was already used');
         return { refused: new SignInRefused('InvalidCredentials', 400, 'This code was already used; wait for the next one.') };

@@ -12,6 +12,8 @@ import { deliverRecoveryNotifications } from '../../../src/flows/recovery/notifi
 import { startHarness, type Harness } from '../../support/harness.ts';
 import { PORTAL, setUpCommonTenant } from '../../support/commonTenant.ts';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
+import { enrolSoftwareOath } from '../../../src/flows/methods/passwordAndTotp.ts';
+import { generateTotp } from '../../../src/methods/totp/index.ts';
 
 const ROLE = Object.fromEntries(ROLE_TEMPLATES.map((r) => [r.displayName, r.id])) as Record<string, string>;
 const DAY = 86_400_000;
@@ -273,6 +275,40 @@ describe('recovery cases (RCV-1..RCV-3, SC-3 step 2)', () => {
     ]);
     assert.equal(records.find((r) => r.activityDisplayName === 'Approved recovery case').initiatedBy.user.id, approver.id);
     assert.equal((await rec('POST', `/cases/${opened.case.id}/cancel`, {})).status, 200);
+  });
+
+  test('RCV-2: an authenticator app (TOTP) is suspended with the passkey: its right code is refused (900207, logged with the case); the clean-up deletes it', async () => {
+    const policy = '/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/SoftwareOath';
+    assert.equal((await h.call('PATCH', policy, { body: { state: 'enabled' } })).status, 204);
+    try {
+      const u = await userWithPasskey();
+      const app = await enrolSoftwareOath({ db: h.database.db, tenantId: h.tenant.tenantId, actor: { kind: 'operator', name: 'test' }, now: new Date() }, u.id);
+      const opened = await rec('POST', '/cases', { userId: u.id, verification: evidence });
+      assert.equal(opened.status, 201, JSON.stringify(opened.body));
+      const appId = (await h.database.db.selectFrom('software_oath_methods').select('id').where('user_id', '=', u.id).executeTakeFirstOrThrow()).id;
+      assert.deepEqual([...opened.body.case.suspendedMethodIds].sort(), [u.passkeyId, appId].sort(), 'the default is every passkey and authenticator app');
+      const listed = await h.call('GET', `/graph/v1.0/users/${u.id}/authentication/softwareOathMethods`);
+      assert.equal(listed.body.value[0].isUsable, false);
+      assert.equal(listed.body.value[0].methodUsabilityReason, 'SuspendedByRecoveryCase');
+
+      const flowId = await portalFlow();
+      assert.equal((await flowApi(`/${flowId}/tap`, { username: u.upn, code: opened.body.temporaryAccessPass.temporaryAccessPass })).status, 200);
+      const refused = await flowApi(`/${flowId}/totp`, { code: generateTotp(app.secretKey, new Date()) });
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.errorCode, 900207);
+      const logged = (await signIns(u.id)).at(-1);
+      assert.equal(logged.status.errorCode, 900207);
+      assert.match(logged.status.additionalDetails, new RegExp(`suspended by recovery case ${opened.body.case.id}`));
+
+      assert.equal((await registerIn(flowId, createSoftAuthenticator())).status, 201, 'the case completes');
+      const done = await cleanUpRecoveryCases(h.database.db, new Date(Date.now() + 30 * DAY), { tenantId: h.tenant.tenantId });
+      assert.ok(done.deletedMethodIds.includes(appId) && done.deletedMethodIds.includes(u.passkeyId), JSON.stringify(done));
+      assert.equal((await h.call('GET', `/graph/v1.0/users/${u.id}/authentication/softwareOathMethods`)).body.value.length, 0);
+      const deletes = await h.database.db.selectFrom('directory_audits').select('record').where('correlation_id', '=', opened.body.case.correlationId).where('activity_display_name', '=', 'Admin deleted security info').execute();
+      assert.deepEqual(deletes.map((d: any) => d.record.additionalDetails.find((x: any) => x.key === 'Method').value).sort(), ['Fido2', 'SoftwareOath']);
+    } finally {
+      assert.equal((await h.call('PATCH', policy, { body: { state: 'disabled' } })).status, 204);
+    }
   });
 
   test('RCV-3: the clean-up run twice at once deletes each method once and audits it once', async () => {
