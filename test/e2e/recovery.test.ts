@@ -416,7 +416,9 @@ describe('SC-3 lost passkey in Chromium: the admin console and the security-info
     const plt3 = granted.gatehouseDecision.platformRules.find((r: Json) => r.id === 'PLT-3');
     assert.equal(plt3.result, 'notApplicable', JSON.stringify(plt3));
     assert.match(plt3.sentence, /suspended/);
-    assert.match(await methodItem('Laptop').innerText(), /Not usable \(SuspendedByRecoveryCase\)/);
+    const suspendedItem = await methodItem('Laptop').innerText();
+    assert.match(suspendedItem, /Suspended: an administrator opened a recovery case.*\(SuspendedByRecoveryCase\)/);
+    assert.doesNotMatch(suspendedItem, /Rename|Delete/, 'a suspended passkey is the administrator\'s to restore or delete');
     await axe(user, 'portal: case TAP sign-in, the old passkey suspended');
     await shot(user, '09-portal-case-tap');
 
