@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/actors.ts';
 import { IMPLEMENTED_METHODS, parseMethodConfiguration, type MethodConfiguration, type MethodsPolicy } from '../../domain/methodsPolicy.ts';
-import { permits } from '../../domain/directory.ts';
+import { permissionsOfRoles, permits } from '../../domain/directory.ts';
 import { parseInput } from '../../domain/validation.ts';
 import { writeAudit } from '../../store/audit.ts';
 import type { Db } from '../../store/database.ts';
@@ -22,8 +22,13 @@ export function policyView(p: MethodsPolicy) {
 }
 
 function authorizePolicyWrite(actor: Actor): void {
-  if (actor.kind === 'app' && !permits(actor.permissions, 'policy.methods.write')) {
-    throw new ForbiddenError('Insufficient privileges: changing the authentication methods policy needs Policy.ReadWrite.AuthenticationMethod.');
+  if (actor.kind === 'operator') return;
+  // An interactive admin holds the permissions of their directory roles (DIR-4 → DIR-6).
+  const granted = actor.kind === 'app' ? actor.permissions : permissionsOfRoles(actor.roles);
+  if (!permits(granted, 'policy.methods.write')) {
+    throw new ForbiddenError(actor.kind === 'app'
+      ? 'Insufficient privileges: changing the authentication methods policy needs Policy.ReadWrite.AuthenticationMethod.'
+      : 'Insufficient privileges: changing the authentication methods policy needs the Authentication Policy Administrator, Security Administrator or Global Administrator role.');
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CLIENT_APP_TYPES, DEVICE_PLATFORMS, USER_ACTION_REGISTER_DEVICE, USER_ACTION_REGISTER_SECURITY_INFO, AUTH_CONTEXT_PATTERN, type CaPolicy, type ClientAppType, type DevicePlatform, type UserAction } from '../../domain/conditionalAccess.ts';
-import { FIRST_PARTY_APPS, permits } from '../../domain/directory.ts';
+import { FIRST_PARTY_APPS, permissionsOfRoles, permits } from '../../domain/directory.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/actors.ts';
 import { parseInput } from '../../domain/validation.ts';
@@ -123,6 +123,7 @@ export type WhatIfResponse = { value: ReturnType<typeof whatIfAnalysisResult>[];
 /** WIF-1: What-If, through the same engine call as the live sign-in (SIG-1). */
 export async function whatIf(db: Db, tenantId: string, actor: Actor, raw: unknown, now: Date): Promise<WhatIfResponse> {
   if (actor.kind === 'app' && !permits(actor.permissions, 'policy.read')) throw new ForbiddenError('Insufficient privileges: What-If needs Policy.Read.All or Policy.ReadWrite.ConditionalAccess.');
+  if (actor.kind === 'user' && !permits(permissionsOfRoles(actor.roles), 'policy.read')) throw new ForbiddenError('Insufficient privileges: What-If needs a role that reads policies (for example Security Reader, Conditional Access Administrator or Global Reader).');
   const body = parseInput(whatIfRequest, raw);
   if (body.signInConditions.ipAddress !== undefined && !/^[0-9a-fA-F:.%]+$/.test(body.signInConditions.ipAddress)) {
     throw new ValidationError('signInConditions.ipAddress', 'WIF-1', 'ipAddress must be an IPv4 or IPv6 address.');

@@ -117,8 +117,21 @@ describe('delegated Graph tokens: /me for the portal, roles for the console (MTH
     assert.ok(audits.filter((a) => a.activityDisplayName.startsWith('User ')).every((a) => a.initiatedBy.user?.id === user.id), 'initiated by the user');
 
     // The portal's token opens nothing but /me.
-    const users = await h.call('GET', '/graph/v1.0/users', { token });
-    assert.equal(users.status, 403, JSON.stringify(users.body));
+    for (const path of [
+      '/users', '/groups', '/applications', '/roleManagement/directory/roleAssignments', `/users/${user.id}/authentication/methods`,
+      '/policies/authenticationMethodsPolicy', '/policies/authenticationStrengthPolicies', '/identity/conditionalAccess/policies',
+      '/identity/conditionalAccess/namedLocations', '/policies/platformRulesPolicy', '/policies/gatehouseLogRetentionPolicy',
+      '/auditLogs/signIns', '/auditLogs/directoryAudits', '/auditLogs/gatehouseVerify',
+    ]) {
+      const r = await h.call('GET', `/graph/v1.0${path}`, { token });
+      assert.equal(r.status, 403, `${path}: ${JSON.stringify(r.body)}`);
+    }
+    const whatIf = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/evaluate', { token, body: { signInIdentity: { userId: user.id }, signInContext: { '@odata.type': '#microsoft.graph.applicationContext', includeApplications: [PORTAL] } } });
+    assert.equal(whatIf.status, 403, JSON.stringify(whatIf.body));
+    assert.equal((await h.call('GET', '/api/recovery/cases', { token })).status, 403);
+    // Nor can it change a policy.
+    const patch = await h.call('PATCH', '/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/SoftwareOath', { token, body: { state: 'enabled' } });
+    assert.equal(patch.status, 403, JSON.stringify(patch.body));
     // And an application token can't use /me.
     assert.equal((await h.call('GET', '/graph/v1.0/me')).status, 403);
 
@@ -182,6 +195,16 @@ describe('delegated Graph tokens: /me for the portal, roles for the console (MTH
     assert.equal(create.status, 403, JSON.stringify(create.body));
     const tap = await h.call('POST', `/graph/v1.0/users/${reader.id}/authentication/temporaryAccessPassMethods`, { token, body: {} });
     assert.equal(tap.status, 403, JSON.stringify(tap.body));
+    for (const [path, body] of [
+      ['/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/SoftwareOath', { state: 'enabled' }],
+      ['/policies/authenticationMethodsPolicy', { registrationEnforcement: { authenticationMethodsRegistrationCampaign: { state: 'enabled' } } }],
+      ['/policies/platformRulesPolicy', { existingMethodStepUp: 'off' }],
+    ] as const) {
+      const r = await h.call('PATCH', `/graph/v1.0${path}`, { token, body });
+      assert.equal(r.status, 403, `${path}: ${JSON.stringify(r.body)}`);
+    }
+    const whatIf = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/evaluate', { token, body: { signInIdentity: { userId: reader.id }, signInContext: { '@odata.type': '#microsoft.graph.applicationContext', includeApplications: [PORTAL] } } });
+    assert.equal(whatIf.status, 200, 'a Security Reader may run What-If');
 
     const member = await newUser();
     const m = await signIn(CONSOLE, member);
