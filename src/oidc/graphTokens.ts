@@ -60,7 +60,7 @@ export class GraphTokenVerifier {
         requiredClaims: ['exp', 'iat'],
       });
       const appId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : '';
-      if (payload.idtyp === 'user' && appId && typeof payload.sub === 'string') return await this.#delegated(tid, appId, payload.sub, payload.iat!, payload.gh_sif);
+      if (payload.idtyp === 'user' && appId && typeof payload.sub === 'string') return await this.#delegated(tid, appId, payload.sub, typeof payload.gh_iat_ms === 'number' ? payload.gh_iat_ms : payload.iat! * 1000, payload.gh_sif);
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
       if (payload.idtyp !== 'app' || !appId) throw new UnauthorizedError('Access token is neither an application token (client credentials) nor a delegated token of a first-party app.');
       return { kind: 'app', tenantId: tid, appId, permissions: roles };
@@ -76,16 +76,16 @@ export class GraphTokenVerifier {
 
   /**
    * A delegated token: the user must still exist and be enabled, and the token must be newer than
-   * the user's revocation (PLT-6). The admin console acts with the roles' permissions; the
+   * the user's revocation (PLT-6), compared to the millisecond (`gh_iat_ms`). The admin console acts with the roles' permissions; the
    * portal has none beyond `/me`.
    */
-  async #delegated(tenantId: string, appId: string, userId: string, iat: number, flowId: unknown): Promise<GraphCaller> {
+  async #delegated(tenantId: string, appId: string, userId: string, issuedAtMs: number, flowId: unknown): Promise<GraphCaller> {
     const key = FIRST_PARTY_APPS.find((a) => a.appId === appId.toLowerCase())?.key;
     if (key !== 'securityInfo' && key !== 'adminConsole') throw new UnauthorizedError('Delegated Graph tokens are accepted from the security-info portal and the admin console only.');
     const user = isGuid(userId) ? await findUser(this.#db, tenantId, userId) : undefined;
     if (!user || user.id !== userId.toLowerCase()) throw new UnauthorizedError('The user this token was issued to no longer exists.');
     if (!user.accountEnabled) throw new UnauthorizedError('The user this token was issued to is disabled (DIR-2).');
-    if (iat < Math.floor(Date.parse(user.signInSessionsValidFromDateTime) / 1000)) throw new UnauthorizedError("The user's sessions were revoked after this token was issued (PLT-6): sign in again.");
+    if (issuedAtMs < Date.parse(user.signInSessionsValidFromDateTime)) throw new UnauthorizedError("The user's sessions were revoked after this token was issued (PLT-6): sign in again.");
     const roles = key === 'adminConsole' ? await rolesOf(this.#db, tenantId, [user.id, ...await transitiveGroupIdsOf(this.#db, tenantId, user.id)]) : [];
     return {
       kind: 'user', tenantId, appId: appId.toLowerCase(), id: user.id, userPrincipalName: user.userPrincipalName, roles,

@@ -248,7 +248,8 @@ export class TenantProviders {
           // A delegated Graph token names the sign-in it came from (the security-info gate decides over it).
           const grantId = (token as { grantId?: string }).grantId;
           const flowId = grantId ? await flowOfGrant(db, tenant.id, grantId, new Date()) : undefined;
-          return { tid: tenant.id, idtyp: 'user', oid: (token as { accountId?: string }).accountId, ...(flowId ? { gh_sif: flowId } : {}) };
+          // gh_iat_ms: when it was issued, to the millisecond, so revocation (PLT-6) is exact, not rounded to iat's second.
+          return { tid: tenant.id, idtyp: 'user', oid: (token as { accountId?: string }).accountId, gh_iat_ms: Date.now(), ...(flowId ? { gh_sif: flowId } : {}) };
         }
         if (token.kind !== 'ClientCredentials') return undefined;
         const client = ctx.oidc.client as unknown as { gatehouse_permissions?: string[]; clientId: string } | undefined;
