@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type OperationNodeSource } from 'kysely';
+import { isGuid } from '../domain/validation.ts';
 import type { Db } from './database.ts';
 
 /** LOG-1: one signIn record per attempt, in Graph's shape (the fields this stage can fill). */
@@ -127,4 +128,29 @@ export async function signInsFor(db: Db, tenantId: string, filter: { userId?: st
   if (filter.userId) q = q.where('user_id', '=', filter.userId);
   if (filter.correlationId) q = q.where('correlation_id', '=', filter.correlationId);
   return (await q.orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record);
+}
+
+/** Only what replay reads of a record (flows/logs/replay.ts `recordedSignIn`): the Graph fields around the decision stay in the database. */
+const REPLAYED_FIELDS = sql<Record<string, unknown>>`jsonb_build_object(
+  'id', record->'id', 'createdDateTime', record->'createdDateTime', 'userId', record->'userId', 'userPrincipalName', record->'userPrincipalName',
+  'appId', record->'appId', 'appDisplayName', record->'appDisplayName', 'gatehouseDecision', record->'gatehouseDecision',
+  'gatehouseInput', record->'gatehouseInput', 'gatehousePolicyVersion', record->'gatehousePolicyVersion')`;
+
+export type ReplayableRow = { id: string; created_date_time: Date; record: Record<string, unknown> };
+
+/**
+ * WIF-2 impact analysis: one batch of sign-ins in `[from, to)`, oldest first, after the keyset
+ * `after`, optionally one user's (id, or user principal name) or one app's, with only the fields
+ * replay reads.
+ */
+export async function replayableSignIns(db: Db, tenantId: string, w: {
+  from: Date; to: Date; user?: string; appId?: string; after?: { t: Date; id: string }; limit: number;
+}): Promise<ReplayableRow[]> {
+  let q = db.selectFrom('sign_ins').select(['id', 'created_date_time', REPLAYED_FIELDS.as('record')])
+    .where('tenant_id', '=', tenantId).where('created_date_time', '>=', w.from).where('created_date_time', '<', w.to);
+  if (w.user) q = isGuid(w.user) ? q.where('user_id', '=', w.user.toLowerCase()) : q.where(sql`lower(user_principal_name)`, '=', w.user.toLowerCase());
+  if (w.appId) q = q.where('app_id', '=', w.appId);
+  const a = w.after;
+  if (a) q = q.where((eb) => eb.or([eb('created_date_time', '>', a.t), eb.and([eb('created_date_time', '=', a.t), eb('id', '>', a.id)])]));
+  return q.orderBy('created_date_time').orderBy('id').limit(w.limit).execute();
 }

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Actor } from '../../domain/actors.ts';
 import { ValidationError } from '../../domain/errors.ts';
@@ -6,6 +5,7 @@ import { isGuid, parseInput } from '../../domain/validation.ts';
 import { decisiveChange, diffDecisions, hasDifferences, type DecisiveChange } from '../../engine/replayDiff.ts';
 import type { Decision } from '../../engine/types.ts';
 import type { Db } from '../../store/database.ts';
+import { replayableSignIns } from '../../store/signIns.ts';
 import { proposedSnapshot } from './proposed.ts';
 import { authorizeReplay, isUnreplayable, recordedSignIn, redecide } from './replay.ts';
 
@@ -83,14 +83,6 @@ export type ImpactReport = {
   elapsedMs: number;
 };
 
-type Row = { id: string; created_date_time: Date; record: Record<string, unknown> };
-
-/** Only what replay reads of a record (flows/logs/replay.ts `recordedSignIn`): the Graph fields around the decision stay in the database. */
-const REPLAYED_FIELDS = sql<Record<string, unknown>>`jsonb_build_object(
-  'id', record->'id', 'createdDateTime', record->'createdDateTime', 'userId', record->'userId', 'userPrincipalName', record->'userPrincipalName',
-  'appId', record->'appId', 'appDisplayName', record->'appDisplayName', 'gatehouseDecision', record->'gatehouseDecision',
-  'gatehouseInput', record->'gatehouseInput', 'gatehousePolicyVersion', record->'gatehousePolicyVersion')`;
-
 /** `POST /identity/conditionalAccess/gatehouseImpact`. */
 export async function analyseImpact(db: Db, tenantId: string, actor: Actor, raw: unknown, now: Date): Promise<ImpactReport> {
   authorizeReplay(actor);
@@ -123,15 +115,7 @@ export async function analyseImpact(db: Db, tenantId: string, actor: Actor, raw:
   let after: { t: Date; id: string } | undefined;
   for (;;) {
     const limit = Math.min(IMPACT_LIMITS.batchSize, body.maxRecords - examined + 1);
-    let q = db.selectFrom('sign_ins').select(['id', 'created_date_time', REPLAYED_FIELDS.as('record')])
-      .where('tenant_id', '=', tenantId).where('created_date_time', '>=', from).where('created_date_time', '<', to);
-    if (user) q = isGuid(user) ? q.where('user_id', '=', user.toLowerCase()) : q.where(sql`lower(user_principal_name)`, '=', user.toLowerCase());
-    if (appId) q = q.where('app_id', '=', appId);
-    if (after) {
-      const a = after;
-      q = q.where((eb) => eb.or([eb('created_date_time', '>', a.t), eb.and([eb('created_date_time', '=', a.t), eb('id', '>', a.id)])]));
-    }
-    const rows: Row[] = await q.orderBy('created_date_time').orderBy('id').limit(limit).execute();
+    const rows = await replayableSignIns(db, tenantId, { from, to, ...(user ? { user } : {}), ...(appId ? { appId } : {}), ...(after ? { after } : {}), limit });
     for (const row of rows) {
       if (examined === body.maxRecords) {
         truncated = true;

@@ -1,11 +1,11 @@
 import type { Actor } from '../../domain/actors.ts';
 import { permits, ROLE_TEMPLATES } from '../../domain/directory.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.ts';
-import { isGuid } from '../../domain/validation.ts';
+import { ConflictError, ForbiddenError, ValidationError } from '../../domain/errors.ts';
 import { evaluateSignIn } from '../../engine/evaluateSignIn.ts';
 import { compareDecisions, type DecisionDifferences } from '../../engine/replayDiff.ts';
 import type { Decision, PolicySnapshot, SessionState, SignInRequest, SignInUser } from '../../engine/types.ts';
 import type { Db } from '../../store/database.ts';
+import { getSignIn } from '../../store/logQueries.ts';
 import { policySnapshotOfVersion, isMissingVersion } from '../../store/policyHistory.ts';
 import { loadPolicySnapshot, policyVersionOf } from '../../store/policies.ts';
 import { proposedSnapshot, type ProposedSet } from './proposed.ts';
@@ -100,13 +100,6 @@ export type ReplayResult = {
   reproduces?: boolean;
 };
 
-/** The sign-in record, or 404. */
-export async function loadSignInRecord(db: Db, tenantId: string, signInId: string): Promise<Record<string, unknown>> {
-  if (typeof signInId !== 'string' || !isGuid(signInId)) throw new NotFoundError('signIn', String(signInId).slice(0, 100));
-  const row = await db.selectFrom('sign_ins').select('record').where('tenant_id', '=', tenantId).where('id', '=', signInId.toLowerCase()).executeTakeFirst();
-  if (!row) throw new NotFoundError('signIn', signInId);
-  return row.record;
-}
 
 /**
  * `POST /auditLogs/signIns/{id}/gatehouseReplay`: re-decide one sign-in against the policies it
@@ -116,7 +109,7 @@ export async function loadSignInRecord(db: Db, tenantId: string, signInId: strin
 export async function replaySignIn(db: Db, tenantId: string, actor: Actor, signInId: string, opts: { against: Against; proposed?: ProposedSet }, now: Date): Promise<ReplayResult> {
   authorizeReplay(actor);
   const proposed = typeof opts.against === 'object' ? opts.proposed ?? await proposedSnapshot(db, tenantId, opts.against.proposed, now) : undefined;
-  const recorded = recordedSignIn(await loadSignInRecord(db, tenantId, signInId));
+  const recorded = recordedSignIn(await getSignIn(db, tenantId, signInId));
   if (isUnreplayable(recorded)) throw new ConflictError(`WIF-2: sign-in ${signInId} can't be replayed: ${recorded.reason}.`, { gatehouseRule: 'WIF-2', gatehouseReason: recorded.code });
   let policies: PolicySnapshot;
   let replayedVersion: string | null;
