@@ -39,12 +39,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import pg from 'pg';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
   childEnv, clientCredentialsToken, cpuWindow, DATABASES, freePort, HttpFailure, initTenant, intEnv, log, machineLoad, percentile,
   provisionPasskeyUsers, rawRequest, runBench, runVirtualUsers, SECONDS, setupCall, SETUP_TIMEOUT_MS, startServer, statementDelta,
-  WARMUP_SECONDS, type PasskeyUser, type RawResponse, type Target,
+  statementStats, topStatements, TOP_STATEMENTS, WARMUP_SECONDS, type PasskeyUser, type RawResponse, type Target,
 } from './support.ts';
 
 // ---------- settings ----------
@@ -62,7 +61,6 @@ const CLIENT = process.env.BENCH_CLIENT || 'http';
 if (CLIENT !== 'http' && CLIENT !== 'fetch') throw new Error(`BENCH_CLIENT='${CLIENT}' must be http or fetch`);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const WITH_REFERENCE = process.env.BENCH_OIDC_REFERENCE !== 'off';
-const TOP_STATEMENTS = intEnv('BENCH_PG_TOP', 20, 0, 200);
 const REQUEST_TIMEOUT_MS = 10_000;
 const STEPS = ['authorize', ...(WITH_PAGE ? ['page'] : []), 'start', 'options', 'sign (client)', 'passkey', 'complete', 'resume', 'token'] as const;
 const REQUESTS_PER_SIGN_IN = WITH_PAGE ? 8 : 7;
@@ -146,41 +144,6 @@ function authRequestPool(seconds: number): { next(): AuthRequest } {
   const pool = Array.from({ length: Math.ceil(seconds * 2000) }, newAuthRequest);
   let i = 0;
   return { next: () => pool[i++] ?? newAuthRequest() };
-}
-
-// ---------- which statements a sign-in sends (PostgreSQL with pg_stat_statements) ----------
-
-type StatementStat = { query: string; calls: number; execMs: number; planMs: number };
-
-/** pg_stat_statements rows of the bench database so far, by query id; undefined when it can't be read. */
-async function statementStats(databaseUrl: string | undefined): Promise<Map<string, StatementStat> | undefined> {
-  if (!databaseUrl || TOP_STATEMENTS === 0) return undefined;
-  const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 15_000, statement_timeout: 30_000 });
-  try {
-    await c.connect();
-    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    const r = await c.query<{ id: string; query: string; calls: string; exec: number; plan: number }>(`
-      SELECT queryid::text AS id, query, calls::text AS calls, total_exec_time AS exec, total_plan_time AS plan
-      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`);
-    return new Map(r.rows.map((x) => [x.id, { query: x.query, calls: Number(x.calls), execMs: x.exec, planMs: x.plan }]));
-  } catch {
-    return undefined;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-function topStatements(a: Map<string, StatementStat>, b: Map<string, StatementStat>, signIns: number): string {
-  const rows = [...b].map(([id, s]) => {
-    const p = a.get(id);
-    return { query: s.query, calls: s.calls - (p?.calls ?? 0), execMs: s.execMs - (p?.execMs ?? 0), planMs: s.planMs - (p?.planMs ?? 0) };
-  }).filter((r) => r.calls > 0).sort((x, y) => y.calls - x.calls || y.execMs - x.execMs);
-  const cell = (q: string) => q.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 160);
-  return [
-    `| calls/sign-in | exec ms/call | plan ms/call | statement (first 160 characters) |`,
-    '|--:|--:|--:|---|',
-    ...rows.slice(0, TOP_STATEMENTS).map((r) => `| ${(r.calls / signIns).toFixed(2)} | ${(r.execMs / r.calls).toFixed(3)} | ${(r.planMs / r.calls).toFixed(3)} | \`${cell(r.query)}\` |`),
-  ].join('\n');
 }
 
 // ---------- one database ----------

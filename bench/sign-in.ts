@@ -17,6 +17,8 @@
  *   healthz  GET /healthz                                             1 request: the ratio baseline
  *   passkey  POST sign-in → POST passkey/options {} (usernameless)
  *            → sign with the software authenticator → POST passkey    3 requests
+ *   passkey-start  POST sign-in {passkeyOptions: {}} (flow and options in one answer)
+ *            → sign → POST passkey                                    2 requests
  *   tap      POST sign-in → POST tap {username, code}                  2 requests
  *
  * The client (BENCH_CLIENT: node:http with keep-alive by default, or fetch) runs in this process;
@@ -30,19 +32,25 @@
  * BENCH_PG_FSYNC=off; pg_stat_statements loaded unless BENCH_PG_STATEMENTS=off, for the
  * statements and commits per flow; BENCH_PG_SOCKET=unix connects Gatehouse over its Unix socket);
  * otherwise a "PostgreSQL: skipped (why)" line. BENCH_DB_POOL_MAX sets the server's pool size.
+ * BENCH_WORKLOADS picks the workloads (passkey, passkey-start, tap, floor; by default all but floor). `floor`
+ * (PostgreSQL only) runs the same loop against bench/floor-server.ts after Gatehouse's server has
+ * stopped: the least a passkey sign-in with a durable sign-in record costs on this machine.
+ * BENCH_CPU_PROF=DIR has the server write a V8 CPU profile into DIR when it stops.
  *
  * Everything is bounded: each workload by its duration and per-request timeouts, setup steps by
  * timeouts, the whole run by a watchdog. Child processes, throwaway servers, databases and temp
  * dirs are removed on exit, also on failure. What both benches share is in bench/support.ts.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../test/support/softAuthenticator.ts';
 import {
   childEnv, clientCredentialsToken, cpuDelta, cpuSeconds, DATABASES, freePort, initTenant, intEnv, log, machineCpu, postgresCpu, runBench,
-  SECONDS, SETUP_TIMEOUT_MS, startServer, statementDelta, WARMUP_SECONDS, type ServerProcess, type Target,
+  SECONDS, SETUP_TIMEOUT_MS, startServer, statementDelta, statementStats, topStatements, TOP_STATEMENTS, WARMUP_SECONDS, type ServerProcess, type Target,
 } from './support.ts';
 
 // ---------- settings (the shared ones are in ./support.ts) ----------
@@ -55,6 +63,10 @@ const CONCURRENCIES = (process.env.BENCH_CONCURRENCY || '8').split(',').map((v) 
 });
 const CONCURRENCY = CONCURRENCIES[0]!;
 const USERS = intEnv('BENCH_USERS', 200, 1, 5000);
+/** BENCH_WORKLOADS: which sign-in workloads run (passkey, tap; both by default). The /healthz baseline always runs. */
+const WORKLOADS = new Set((process.env.BENCH_WORKLOADS || 'passkey,passkey-start,tap').split(',').map((v) => v.trim()).filter(Boolean));
+for (const w of WORKLOADS) if (!['passkey', 'passkey-start', 'tap', 'floor'].includes(w)) throw new Error(`BENCH_WORKLOADS='${process.env.BENCH_WORKLOADS}' names '${w}': use passkey, passkey-start, tap, floor, comma-separated`);
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 // ---------- HTTP client ----------
@@ -164,6 +176,8 @@ type Row = {
   /** CPU used on the machine by anything else (other processes, the kernel outside them), % of one core. */
   otherCpuPct: number | undefined;
   statementsPerFlow: number | undefined; commitsPerFlow: number | undefined;
+  /** The statements of the measured window with their execution times (BENCH_PG_TOP, PostgreSQL). */
+  top: string | undefined;
 };
 
 /** CONCURRENCY virtual users loop over `flow` until `seconds` have passed; in-flight flows finish (bounded by request timeouts). */
@@ -198,6 +212,7 @@ async function measure(server: ServerProcess, target: Target, label: string, req
   const counter = { k: 0 };
   if (WARMUP_SECONDS > 0) await loop(flow, WARMUP_SECONDS, counter, vus);
   const st0 = await target.statements?.();
+  const top0 = await statementStats(target.env.DATABASE_URL);
   const machine0 = machineCpu();
   const cpu0 = cpuSeconds(server.child.pid);
   const pg0 = postmasterPid ? postgresCpu(postmasterPid) : undefined;
@@ -208,6 +223,7 @@ async function measure(server: ServerProcess, target: Target, label: string, req
   const pgCpu = pg0 && postmasterPid ? cpuDelta(pg0, postgresCpu(postmasterPid)) : undefined;
   const machine1 = machineCpu();
   const st1 = await target.statements?.();
+  const top1 = top0 ? await statementStats(target.env.DATABASE_URL) : undefined;
   const st = st0 && st1 ? statementDelta(st0, st1) : undefined;
   const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
   const benchCpu = (bench.user + bench.system) / 1e6;
@@ -227,6 +243,7 @@ async function measure(server: ServerProcess, target: Target, label: string, req
       ? Math.max(0, ((machine1.busy - machine0.busy - ours) / elapsed) * 100) : undefined,
     statementsPerFlow: st && c.flows ? st.statements / c.flows : undefined,
     commitsPerFlow: st && c.flows ? st.xactCommits / c.flows : undefined,
+    top: top0 && top1 && c.flows && st?.statements ? topStatements(top0, top1, c.flows, 'flow') : undefined,
   };
   log(`${label} × ${vus}: ${row.flowsPerSec.toFixed(0)} flows/s, ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.errors} errors, ${row.non2xx} non-2xx ${row.statuses}`);
   return row;
@@ -238,7 +255,9 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
   const origin = `http://localhost:${port}`; // the public URL: WebAuthn RP id `localhost`, the origin the authenticator signs
   // BENCH_DB_POOL_MAX: the server's GATEHOUSE_DB_POOL_MAX (childEnv drops GATEHOUSE_* variables of this process).
   const pool: Record<string, string> = process.env.BENCH_DB_POOL_MAX ? { GATEHOUSE_DB_POOL_MAX: process.env.BENCH_DB_POOL_MAX } : {};
-  const env = childEnv({ ...target.env, PORT: String(port), GATEHOUSE_PUBLIC_URL: origin, ...pool });
+  // BENCH_CPU_PROF=DIR: the server writes a V8 CPU profile into DIR when it stops (init writes one too).
+  const prof: Record<string, string> = CPU_PROF_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}`.trim() } : {};
+  const env = childEnv({ ...target.env, PORT: String(port), GATEHOUSE_PUBLIC_URL: origin, ...pool, ...prof });
   log(`${target.name}: gatehouse init`);
   const tenant = await initTenant(env);
   log(`${target.name}: starting server, public URL ${origin}`);
@@ -260,6 +279,12 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
       const credential = userOf(k).authenticator.authenticate(options, origin);
       await call(c, base, 'POST', `${flows}/${flowId}/passkey`, { body: { credential } });
     };
+    // The same sign-in with options asked for at the start (`passkeyOptions: {}`): 2 requests.
+    const passkeyStart: Flow = async (c, k) => {
+      const { flowId, passkeyOptions } = await call<{ flowId: string; passkeyOptions: PublicKeyCredentialRequestOptionsJSON }>(c, base, 'POST', flows, { body: { passkeyOptions: {} } });
+      const credential = userOf(k).authenticator.authenticate(passkeyOptions, origin);
+      await call(c, base, 'POST', `${flows}/${flowId}/passkey`, { body: { credential } });
+    };
     const tap: Flow = async (c, k) => {
       const u = userOf(k);
       const { flowId } = await call<{ flowId: string }>(c, base, 'POST', flows, { body: {} });
@@ -269,12 +294,61 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
     const rows: Row[] = [];
     rows.push(await measure(server, target, 'GET /healthz (baseline)', 1, healthz, CONCURRENCY));
     for (const vus of CONCURRENCIES) {
-      rows.push(await measure(server, target, 'passkey sign-in (usernameless)', 3, passkey, vus));
-      rows.push(await measure(server, target, 'TAP sign-in (multi-use)', 2, tap, vus));
+      if (WORKLOADS.has('passkey')) rows.push(await measure(server, target, 'passkey sign-in (usernameless)', 3, passkey, vus));
+      if (WORKLOADS.has('passkey-start')) rows.push(await measure(server, target, 'passkey sign-in, options at the start', 2, passkeyStart, vus));
+      if (WORKLOADS.has('tap')) rows.push(await measure(server, target, 'TAP sign-in (multi-use)', 2, tap, vus));
+    }
+    if (WORKLOADS.has('floor') && target.env.DATABASE_URL) {
+      // Gatehouse's server stops first, so the floor has the machine to itself (with PostgreSQL and the client).
+      await server.stop();
+      rows.push(...await measureFloor(target));
     }
     return { rows, serverLog: server.logLines };
   } finally {
     await server.stop();
+  }
+}
+
+// ---------- the floor (bench/floor-server.ts) ----------
+
+/**
+ * BENCH_WORKLOADS=floor (PostgreSQL only): the same client loop against bench/floor-server.ts, the
+ * least a passkey sign-in with a durable sign-in record costs here (3 requests, an ECDSA check, one
+ * transaction writing the counter and a copy of a real Gatehouse record into a table with
+ * `sign_ins`' columns and indexes). Runs after the Gatehouse workloads, on the same database.
+ */
+async function measureFloor(target: Target): Promise<Row[]> {
+  const url = target.env.DATABASE_URL!;
+  const keys = Array.from({ length: USERS }, () => ({ userId: randomUUID(), ...generateKeyPairSync('ec', { namedCurve: 'P-256' }) }));
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`CREATE TABLE IF NOT EXISTS floor_sign_ins (LIKE sign_ins INCLUDING ALL);
+      CREATE TABLE IF NOT EXISTS floor_passkeys (user_id uuid PRIMARY KEY, jwk jsonb NOT NULL, sign_count integer NOT NULL DEFAULT 0, last_used_at timestamptz)`);
+    for (const k of keys) await c.query('INSERT INTO floor_passkeys (user_id, jwk) VALUES ($1, $2)', [k.userId, JSON.stringify(k.publicKey.export({ format: 'jwk' }))]);
+    const size = await c.query<{ text: string; stored: string }>(`SELECT avg(octet_length(record::text))::int::text AS text, avg(pg_column_size(record))::int::text AS stored
+      FROM (SELECT record FROM sign_ins ORDER BY created_date_time DESC LIMIT 100) r`);
+    log(`floor: Gatehouse's last sign-in records are ${size.rows[0]?.text} bytes of JSON, ${size.rows[0]?.stored} bytes stored; the floor writes a copy of the latest`);
+  } finally {
+    await c.end();
+  }
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const floor = await startServer(childEnv({ DATABASE_URL: url, PORT: String(port) }), { outputChars: 1 << 16, logLines: 1000 },
+    { args: [fileURLToPath(new URL('./floor-server.ts', import.meta.url))], readyLine: 'floor listening' });
+  try {
+    const flow: Flow = async (counters, n) => {
+      const k = keys[n % keys.length]!;
+      const { flowId } = await call<{ flowId: string }>(counters, base, 'POST', '/floor/start', { body: {} });
+      const { challenge } = await call<{ challenge: string }>(counters, base, 'POST', '/floor/options', { body: { flowId, userId: k.userId } });
+      const signature = sign('sha256', Buffer.concat([Buffer.from(challenge, 'base64url'), Buffer.from(flowId)]), { key: k.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      await call(counters, base, 'POST', '/floor/assert', { body: { flowId, userId: k.userId, signature } });
+    };
+    const rows: Row[] = [];
+    for (const vus of CONCURRENCIES) rows.push(await measure(floor, target, 'floor: 3 requests, 1 transaction (bench/floor-server.ts)', 3, flow, vus));
+    return rows;
+  } finally {
+    await floor.stop();
   }
 }
 
@@ -292,7 +366,10 @@ function table(rows: Row[], withPg: boolean, withStatements: boolean): string {
     lines.push(`| ${r.workload} | ${r.vus} | ${r.requestsPerFlow} | ${r.flowsPerSec.toFixed(0)} | ${r.reqPerSec.toFixed(0)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${(r.flowsPerSec / base).toFixed(3)} | ${fmt(r.serverCpuPct, 0)} | ${fmt(r.serverCpuMsPerFlow, 2)} |${withPg ? ` ${fmt(r.pgCpuMsPerFlow, 2)} |` : ''}${withStatements ? ` ${fmt(r.statementsPerFlow, 1)} | ${fmt(r.commitsPerFlow, 1)} |` : ''} ${r.benchCpuPct.toFixed(0)} | ${fmt(r.clientShare, 0)} | ${fmt(r.otherCpuPct, 0)} | ${bad} |`);
   }
   const failures = rows.filter((r) => r.firstFailure).map((r) => `- ${r.workload}: first failure: ${r.firstFailure}`);
-  return [lines.join('\n'), ...(failures.length ? ['', ...failures] : [])].join('\n');
+  // The statements of each sign-in workload's last concurrency (BENCH_PG_TOP of them).
+  const last = new Map(rows.filter((r) => r.top).map((r) => [r.workload, r]));
+  const tops = [...last.values()].flatMap((r) => ['', `Statements per flow of "${r.workload}" at ${r.vus} VUs, most frequent first (pg_stat_statements, top ${TOP_STATEMENTS}; BEGIN/COMMIT included):`, '', r.top!]);
+  return [lines.join('\n'), ...(failures.length ? ['', ...failures] : []), ...tops].join('\n');
 }
 
 await runBench({

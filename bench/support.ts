@@ -149,11 +149,12 @@ export async function initTenant(env: NodeJS.ProcessEnv): Promise<Tenant> {
 export type ServerProcess = { child: ChildProcess; logLines: string[]; stop(): Promise<void> };
 
 /**
- * `gatehouse serve` as a child process; resolves once it prints its "listening" line. `limits` caps
+ * `gatehouse serve` (or `command`: another script and its ready line) as a child process; resolves once it prints its "listening" line. `limits` caps
  * the output kept for error messages (characters) and the warning/error lines kept; none by default.
  */
-export async function startServer(env: NodeJS.ProcessEnv, limits: { outputChars: number; logLines: number } = { outputChars: Infinity, logLines: Infinity }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer(env: NodeJS.ProcessEnv, limits: { outputChars: number; logLines: number } = { outputChars: Infinity, logLines: Infinity },
+  command: { args: string[]; readyLine: string } = { args: [CLI, 'serve'], readyLine: 'Gatehouse listening on' }): Promise<ServerProcess> {
+  const child = spawn(process.execPath, command.args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = onCleanup('gatehouse serve', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -164,7 +165,7 @@ export async function startServer(env: NodeJS.ProcessEnv, limits: { outputChars:
     const onLine = (line: string) => {
       if (out.length < limits.outputChars) out += `${line}\n`;
       if (line.startsWith('{') && logLines.length < limits.logLines) logLines.push(line); // pino: warn and above at LOG_LEVEL=warn
-      if (line.startsWith('Gatehouse listening on')) {
+      if (line.startsWith(command.readyLine)) {
         clearTimeout(timer);
         resolve();
       }
@@ -223,6 +224,45 @@ export async function clientCredentialsToken(t: Tenant, url: string = t.tokenEnd
   const body = (await res.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
+}
+
+/** BENCH_PG_TOP: how many statements the PostgreSQL reports list (0: none). */
+export const TOP_STATEMENTS = intEnv('BENCH_PG_TOP', 20, 0, 200);
+
+// ---------- which statements a workload sends (PostgreSQL with pg_stat_statements) ----------
+
+export type StatementStat = { query: string; calls: number; execMs: number; planMs: number };
+
+/** pg_stat_statements rows of the bench database so far, by query id; undefined when it can't be read. */
+export async function statementStats(databaseUrl: string | undefined): Promise<Map<string, StatementStat> | undefined> {
+  if (!databaseUrl || TOP_STATEMENTS === 0) return undefined;
+  const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 15_000, statement_timeout: 30_000 });
+  try {
+    await c.connect();
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const r = await c.query<{ id: string; query: string; calls: string; exec: number; plan: number }>(`
+      SELECT queryid::text AS id, query, calls::text AS calls, total_exec_time AS exec, total_plan_time AS plan
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    return new Map(r.rows.map((x) => [x.id, { query: x.query, calls: Number(x.calls), execMs: x.exec, planMs: x.plan }]));
+  } catch {
+    return undefined;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** The statements run between two snapshots, most frequent first, per `perUnit` (sign-ins, flows). */
+export function topStatements(a: Map<string, StatementStat>, b: Map<string, StatementStat>, perUnit: number, unit = 'sign-in'): string {
+  const rows = [...b].map(([id, s]) => {
+    const p = a.get(id);
+    return { query: s.query, calls: s.calls - (p?.calls ?? 0), execMs: s.execMs - (p?.execMs ?? 0), planMs: s.planMs - (p?.planMs ?? 0) };
+  }).filter((r) => r.calls > 0 && !/pg_stat_statements/.test(r.query)).sort((x, y) => y.calls - x.calls || y.execMs - x.execMs);
+  const cell = (q: string) => q.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 160);
+  return [
+    `| calls/${unit} | exec ms/call | plan ms/call | statement (first 160 characters) |`,
+    '|--:|--:|--:|---|',
+    ...rows.slice(0, TOP_STATEMENTS).map((r) => `| ${(r.calls / perUnit).toFixed(2)} | ${(r.execMs / r.calls).toFixed(3)} | ${(r.planMs / r.calls).toFixed(3)} | \`${cell(r.query)}\` |`),
+  ].join('\n');
 }
 
 // ---------- databases ----------

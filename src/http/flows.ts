@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { startSignIn, SignInRefused, type SignInContext } from '../flows/sign-in/flow.ts';
-import { passkeyOptions, signInWithPasskey } from '../flows/sign-in/passkey.ts';
+import { passkeyOptions, signInWithPasskey, startPasskeySignIn } from '../flows/sign-in/passkey.ts';
 import { signInWithTap } from '../flows/sign-in/tap.ts';
 import { registerPasskeyInFlow, registrationOptionsInFlow } from '../flows/sign-in/register.ts';
 import { deleteSecurityInfoMethod, renameSecurityInfoPasskey, securityInfoMethods } from '../flows/sign-in/securityInfo.ts';
@@ -27,6 +27,8 @@ const startBody = z.strictObject({
   transferMethod: z.enum(['deviceCodeFlow'], "must be 'deviceCodeFlow'").optional(),
   /** The OIDC interaction this sign-in is for (set by the sign-in page). */
   interactionUid: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'must be an interaction id').optional(),
+  /** `{}`: also answer usernameless passkey request options for the new flow (what `…/passkey/options {}` answers). */
+  passkeyOptions: z.strictObject({}, 'must be {} (usernameless options; for username-first sign-in call passkey/options with a username)').optional(),
 });
 const USER_ACTIONS = { registerSecurityInformation: 'urn:user:registersecurityinfo', registerOrJoinDevices: 'urn:user:registerdevice' } as const;
 
@@ -59,11 +61,12 @@ export function flowRoutes(app: FastifyInstance, db: Db, rp: RelyingParty, metri
     const c = ctx(req);
     const body = parseInput(startBody, req.body ?? {});
     const userAction = body.userAction ? (USER_ACTIONS[body.userAction as keyof typeof USER_ACTIONS] ?? body.userAction as 'urn:user:registersecurityinfo' | 'urn:user:registerdevice') : null;
-    return reply.status(201).send(await startSignIn(db, c.tenantId, {
+    const options = {
       appId: body.clientId ?? null, userAction, authenticationContexts: body.authenticationContexts ?? [],
       capabilities: body.capabilities ?? { webauthn: false }, interactionUid: body.interactionUid ?? null,
       ...(body.transferMethod ? { transferMethod: body.transferMethod } : {}),
-    }, c.now));
+    };
+    return reply.status(201).send(body.passkeyOptions ? await startPasskeySignIn(c, rp, options) : await startSignIn(db, c.tenantId, options, c.now));
   });
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/tap', async (req, reply) => counted(reply, signInWithTap(ctx(req), req.params.flowId, req.body)));
   app.post<FlowParams>('/api/flows/:tenantId/sign-in/:flowId/password', async (req, reply) => counted(reply, signInWithPassword(ctx(req), req.params.flowId, req.body)));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from './database.ts';
 
 export type PerformedMethod = { method: string; methodId: string; at: string; aaGuid?: string | null };
@@ -30,11 +31,26 @@ export type SignInFlowState = {
 export type FlowOptions = Pick<SignInFlowState, 'userAction' | 'authenticationContexts' | 'capabilities' | 'interactionUid' | 'transferMethod'>;
 export type SignInFlow = { id: string; tenantId: string; userId: string | null; state: SignInFlowState; expiresAt: Date };
 
-export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number, options: FlowOptions = {}): Promise<SignInFlow> {
+/**
+ * A new flow. With `challenge`, a usernameless passkey challenge bound to it is stored in the same
+ * statement (the flow insert as a data-modifying `WITH`), as `saveChallengeForLiveFlow` would store it.
+ */
+export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number, options: FlowOptions = {},
+  challenge?: { challenge: string; expiresAt: Date }): Promise<SignInFlow> {
   const id = randomUUID();
   const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID(), startedAt: now.toISOString(), ...options };
   const expiresAt = new Date(now.getTime() + lifetimeMs);
-  await db.insertInto('sign_in_flows').values({ id, tenant_id: tenantId, user_id: null, state: JSON.stringify(state), created_at: now, expires_at: expiresAt }).execute();
+  if (challenge) {
+    await sql`
+      WITH f AS (
+        INSERT INTO sign_in_flows (id, tenant_id, user_id, state, created_at, expires_at)
+        VALUES (${id}::uuid, ${tenantId}::uuid, NULL, ${JSON.stringify(state)}::jsonb, ${now}::timestamptz, ${expiresAt}::timestamptz)
+        RETURNING id, tenant_id)
+      INSERT INTO webauthn_challenges (challenge, tenant_id, flow_id, user_id, purpose, expires_at)
+      SELECT ${challenge.challenge}, f.tenant_id, f.id::text, NULL, 'authentication', ${challenge.expiresAt}::timestamptz FROM f`.execute(db);
+  } else {
+    await db.insertInto('sign_in_flows').values({ id, tenant_id: tenantId, user_id: null, state: JSON.stringify(state), created_at: now, expires_at: expiresAt }).execute();
+  }
   return { id, tenantId, userId: null, state, expiresAt };
 }
 

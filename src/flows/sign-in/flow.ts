@@ -42,7 +42,8 @@ export class SignInRefused extends GatehouseError {
 
 export type StartOptions = FlowOptions & { appId?: string | null };
 
-export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, now: Date): Promise<{ flowId: string; expiresDateTime: string }> {
+export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, now: Date,
+  challenge?: { challenge: string; expiresAt: Date }): Promise<{ flowId: string; expiresDateTime: string }> {
   if (!isGuid(tenantId)) throw new NotFoundError('tenant', tenantId);
   const { appId: requested = null, ...options } = opts;
   // A user action happens in its first-party app, as What-If assumes too: security info in the
@@ -55,7 +56,7 @@ export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, 
   }
   // The flow's foreign key checks the tenant: one statement on the hot path instead of a lookup first.
   try {
-    const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options);
+    const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge);
     return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
   } catch (err) {
     if (isForeignKeyViolation(err)) throw new NotFoundError('tenant', tenantId);

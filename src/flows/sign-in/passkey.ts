@@ -8,7 +8,7 @@ import { saveChallenge, saveChallengeForLiveFlow, whyChallengeUnusable } from '.
 import { flagPossiblyCloned, passkeysOf, recordPasskeyUseQuery } from '../../store/passkeys.ts';
 import { findUser } from '../../store/users.ts';
 import { CHALLENGE_LIFETIME_MS, challengeOf, fido2PolicyOf, passkeyUsability, type RelyingParty } from '../methods/passkeys.ts';
-import { factorSucceeded, openPasskeyStep, requireFlow, SignInRefused, stepLogger, type SignInContext } from './flow.ts';
+import { factorSucceeded, openPasskeyStep, requireFlow, SignInRefused, startSignIn, stepLogger, type SignInContext, type StartOptions } from './flow.ts';
 
 export const passkeyOptionsBody = z.strictObject({ username: z.string().min(1).max(256).optional() });
 
@@ -34,6 +34,18 @@ export async function passkeyOptions(ctx: SignInContext, rp: RelyingParty, flowI
     await saveChallenge(trx, { challenge: Buffer.from(challenge).toString('base64url'), tenantId: ctx.tenantId, flowId: flow.id, userId: user?.id ?? null, purpose: 'authentication', expiresAt: new Date(ctx.now.getTime() + CHALLENGE_LIFETIME_MS) });
     return authenticationOptions({ rpId: rp.rpId, challenge, allowCredentialIds: allow });
   });
+}
+
+/**
+ * Start a flow and get usernameless request options for it in one step (one statement): what
+ * `startSignIn` and then `passkeyOptions` with `{}` do, for a client that signs in with a passkey
+ * straight away (the sign-in page's passkey button, a headless client).
+ */
+export async function startPasskeySignIn(ctx: SignInContext, rp: RelyingParty, opts: StartOptions, random: (n: number) => Uint8Array = randomBytes) {
+  const challenge = random(32);
+  const started = await startSignIn(ctx.db, ctx.tenantId, opts, ctx.now,
+    { challenge: Buffer.from(challenge).toString('base64url'), expiresAt: new Date(ctx.now.getTime() + CHALLENGE_LIFETIME_MS) });
+  return { ...started, passkeyOptions: authenticationOptions({ rpId: rp.rpId, challenge, allowCredentialIds: [] }) };
 }
 
 export const passkeyAssertionBody = z.strictObject({

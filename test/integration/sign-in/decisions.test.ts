@@ -211,4 +211,49 @@ describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6
       await h.call('DELETE', `/graph/v1.0/identity/conditionalAccess/policies/${block.body.id}`);
     }
   });
+  test('a usernameless passkey sign-in can ask for its options at the start (passkeyOptions: {}); the challenge is bound to the new flow and single use', async () => {
+    const u = await newUser();
+    const auth = createSoftAuthenticator();
+    const first = await start({ userAction: 'registerSecurityInformation' });
+    await api(`/${first}/tap`, { username: u.upn, code: u.code });
+    assert.equal((await registerIn(first, auth)).status, 201);
+
+    const s = await api('', { clientId: t.chat, capabilities: { webauthn: true }, passkeyOptions: {} });
+    assert.equal(s.status, 201, JSON.stringify(s.body));
+    assert.deepEqual(s.body.passkeyOptions.allowCredentials, [], 'usernameless: the authenticator offers its discoverable credentials');
+    assert.equal(s.body.passkeyOptions.rpId, new URL(h.baseUrl).hostname);
+    const credential = auth.authenticate(s.body.passkeyOptions, h.baseUrl);
+    const r = await api(`/${s.body.flowId}/passkey`, { credential });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.userId, u.id);
+    assert.deepEqual(r.body.performedMethods, ['fido2']);
+    const rec = (await records(u.id)).at(-1);
+    assert.equal(rec.status.errorCode, 0);
+    assert.equal(rec.correlationId, r.body.correlationId);
+    assert.equal(rec.appId, t.chat);
+    assert.equal(rec.gatehouseDecision.outcome, r.body.decision.outcome);
+
+    // PK-3: the challenge was consumed by that step; the same assertion again is refused and logged.
+    const again = await api(`/${s.body.flowId}/passkey`, { credential });
+    assert.equal(again.status, 400, JSON.stringify(again.body));
+    assert.equal(again.body.error.code, 'ChallengeInvalid');
+    const refused = (await records(u.id)).at(-1);
+    assert.equal(refused.status.errorCode, again.body.error.errorCode);
+    assert.match(refused.status.additionalDetails, /^PK-3: ChallengeUsed/);
+    // Nor can another flow's step use it.
+    const other = await start({ clientId: t.chat });
+    const cross = await api(`/${other}/passkey`, { credential: auth.authenticate(s.body.passkeyOptions, h.baseUrl) });
+    assert.equal(cross.body.error.code, 'ChallengeInvalid');
+
+    // Bad input names the field; an unknown tenant gets 404; neither writes a flow or a challenge.
+    const count = async () => Number((await h.database.db.selectFrom('webauthn_challenges').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+      + Number((await h.database.db.selectFrom('sign_in_flows').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    const bad = await api('', { passkeyOptions: { username: u.upn } });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.match(JSON.stringify(bad.body), /passkeyOptions/);
+    const unknown = await h.call('POST', `/api/flows/${crypto.randomUUID()}/sign-in`, { token: null, body: { passkeyOptions: {} } });
+    assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
+    assert.equal(await count(), before);
+  });
 });
