@@ -13,13 +13,13 @@
  *
  *   1 GET  /{tenant}/v2.0/auth?…code_challenge…      a fresh authorization request → 303 to the page
  *   2 GET  /{tenant}/sign-in?uid=…                    the sign-in page (BENCH_OIDC_PAGE=off skips it)
- *   3 POST /api/flows/{tenant}/sign-in                {clientId, interactionUid, capabilities}
- *   4 POST …/{flowId}/passkey/options {}              usernameless
+ *   3 POST /api/flows/{tenant}/sign-in                {clientId, interactionUid, capabilities, passkeyOptions: {}}:
+ *                                                     the flow and usernameless options, as the page asks for them
  *     the software authenticator signs a fresh assertion (ECDSA P-256, in this process)
- *   5 POST …/{flowId}/passkey {credential}            the decision must be `grant`
- *   6 POST /{tenant}/sign-in/{uid}/complete {flowId}  → redirectTo (cookies: the interaction's)
- *   7 GET  redirectTo                                 → 303 to the redirect URI with the code
- *   8 POST /{tenant}/v2.0/token                       authorization_code + code_verifier + secret → tokens
+ *   4 POST …/{flowId}/passkey {credential}            the decision must be `grant`
+ *   5 POST /{tenant}/sign-in/{uid}/complete {flowId}  → redirectTo (cookies: the interaction's)
+ *   6 GET  redirectTo                                 → 303 to the redirect URI with the code
+ *   7 POST /{tenant}/v2.0/token                       authorization_code + code_verifier + secret → tokens
  *
  * Redirects and cookies are handled by hand (node:http with keep-alive, or fetch with
  * BENCH_CLIENT=fetch); the redirect URI is never contacted. PKCE pairs, state and nonce are made
@@ -28,6 +28,10 @@
  * and must carry `amr` with `fido`; failed checks are counted and shown.
  *
  * Sign-in records (LOG-1) are always written: nothing here turns logging off.
+ *
+ * BENCH_OIDC_FLOOR=on (PostgreSQL only): after Gatehouse's workloads its server stops and the same
+ * client signs in against bench/floor-server.ts, the least an OIDC passkey sign-in with a durable
+ * sign-in record and a single-use code costs on this machine (same requests, same cookie handling).
  *
  * BENCH_CPU_PROF=DIR starts the server with `--cpu-prof --cpu-prof-dir=DIR` (the profile is written
  * when the server stops, after the last workload of each database).
@@ -43,7 +47,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
   childEnv, clientCredentialsToken, cpuWindow, DATABASES, freePort, HttpFailure, initTenant, intEnv, log, machineLoad, percentile,
   provisionPasskeyUsers, rawRequest, runBench, runVirtualUsers, SECONDS, setupCall, SETUP_TIMEOUT_MS, startServer, statementDelta,
-  statementStats, topStatements, TOP_STATEMENTS, WARMUP_SECONDS, type PasskeyUser, type RawResponse, type Target,
+  floorSignature, startFloor, statementStats, topStatements, TOP_STATEMENTS, WARMUP_SECONDS, type FloorKey, type ServerProcess, type PasskeyUser, type RawResponse, type Target,
 } from './support.ts';
 
 // ---------- settings ----------
@@ -61,9 +65,11 @@ const CLIENT = process.env.BENCH_CLIENT || 'http';
 if (CLIENT !== 'http' && CLIENT !== 'fetch') throw new Error(`BENCH_CLIENT='${CLIENT}' must be http or fetch`);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const WITH_REFERENCE = process.env.BENCH_OIDC_REFERENCE !== 'off';
+/** BENCH_OIDC_FLOOR=on (PostgreSQL): the same sign-ins against bench/floor-server.ts after Gatehouse's. */
+const WITH_FLOOR = process.env.BENCH_OIDC_FLOOR === 'on';
 const REQUEST_TIMEOUT_MS = 10_000;
-const STEPS = ['authorize', ...(WITH_PAGE ? ['page'] : []), 'start', 'options', 'sign (client)', 'passkey', 'complete', 'resume', 'token'] as const;
-const REQUESTS_PER_SIGN_IN = WITH_PAGE ? 8 : 7;
+const STEPS = ['authorize', ...(WITH_PAGE ? ['page'] : []), 'start + options', 'sign (client)', 'passkey', 'complete', 'resume', 'token'] as const;
+const REQUESTS_PER_SIGN_IN = WITH_PAGE ? 7 : 6;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES), scheduling: 'lifo' });
 
@@ -149,7 +155,7 @@ function authRequestPool(seconds: number): { next(): AuthRequest } {
 // ---------- one database ----------
 
 type Row = {
-  workload: 'oidc' | 'flow'; vus: number; signInsPerSec: number; reqPerSec: number; p50: number; p99: number;
+  workload: 'oidc' | 'flow' | 'floor'; vus: number; signInsPerSec: number; reqPerSec: number; p50: number; p99: number;
   errors: number; non2xx: number; statuses: string; firstFailure: string | undefined;
   serverCpuPct: number | undefined; serverCpuMs: number | undefined; pgCpuMs: number | undefined; benchCpuPct: number; benchCpuMs: number;
   clientShare: number | undefined; otherCpuPct: number | undefined;
@@ -233,12 +239,11 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
         lap();
       }
       // 3–5. What the page's script does: a flow for this interaction, a usernameless passkey.
-      const started = JSON.parse(expect(await send(to, null, 'POST', flows, json, JSON.stringify({ clientId: app.appId, interactionUid: uid, capabilities: { webauthn: true } })), 201, 'POST sign-in').text) as { flowId: string };
+      // As the page does for a usernameless passkey: the start answers the options too.
+      const started = JSON.parse(expect(await send(to, null, 'POST', flows, json, JSON.stringify({ clientId: app.appId, interactionUid: uid, capabilities: { webauthn: true }, passkeyOptions: {} })), 201, 'POST sign-in').text) as { flowId: string; passkeyOptions: PublicKeyCredentialRequestOptionsJSON };
       requests++;
       lap();
-      const options = JSON.parse(expect(await send(to, null, 'POST', `${flows}/${started.flowId}/passkey/options`, json, '{}'), 200, 'POST passkey/options').text) as PublicKeyCredentialRequestOptionsJSON;
-      requests++;
-      lap();
+      const options = started.passkeyOptions;
       const credential = user.authenticator.authenticate(options, origin);
       lap();
       const step = JSON.parse(expect(await send(to, null, 'POST', `${flows}/${started.flowId}/passkey`, json, JSON.stringify({ credential })), 200, 'POST passkey').text) as { decision?: { outcome?: string } };
@@ -287,21 +292,45 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
       }
     };
 
-    /** The reference: the flow API's passkey sign-in alone (3 requests, no app, no OIDC), as bench/sign-in.ts does it. */
+    /** The reference: the flow API's passkey sign-in alone (2 requests, no app, no OIDC), as bench/sign-in.ts's passkey-start does it. */
     const flowOnly = async (k: number) => {
       const user = users[k % users.length]!;
-      const started = JSON.parse(expect(await send(to, null, 'POST', flows, json, '{}'), 201, 'POST sign-in').text) as { flowId: string };
+      const started = JSON.parse(expect(await send(to, null, 'POST', flows, json, '{"passkeyOptions":{}}'), 201, 'POST sign-in').text) as { flowId: string; passkeyOptions: PublicKeyCredentialRequestOptionsJSON };
       requests++;
-      const options = JSON.parse(expect(await send(to, null, 'POST', `${flows}/${started.flowId}/passkey/options`, json, '{}'), 200, 'POST passkey/options').text) as PublicKeyCredentialRequestOptionsJSON;
-      requests++;
-      const credential = user.authenticator.authenticate(options, origin);
+      const credential = user.authenticator.authenticate(started.passkeyOptions, origin);
       const step = JSON.parse(expect(await send(to, null, 'POST', `${flows}/${started.flowId}/passkey`, json, JSON.stringify({ credential })), 200, 'POST passkey').text) as { decision?: { outcome?: string } };
       requests++;
       if (step.decision?.outcome !== 'grant') throw new Error(`the passkey step's decision is ${JSON.stringify(step.decision).slice(0, 300)}, not grant`);
     };
 
-    const measure = async (vus: number, workload: 'oidc' | 'flow'): Promise<Row> => {
-      const run = workload === 'oidc' ? signIn : flowOnly;
+    /** BENCH_OIDC_FLOOR=on: the same browser against bench/floor-server.ts (set once Gatehouse's server has stopped). */
+    let floor: { base: string; keys: FloorKey[]; process: ServerProcess } | undefined;
+    const floorSignIn = async (k: number) => {
+      const f = floor!;
+      const key = f.keys[k % f.keys.length]!;
+      const a = auth.next();
+      const jar = new CookieJar();
+      const at = { base: f.base, host: new URL(f.base).host };
+      const q = new URLSearchParams({ client_id: app.appId, response_type: 'code', redirect_uri: redirectUri, scope: SCOPE, state: a.state, nonce: a.nonce, code_challenge: a.challenge, code_challenge_method: 'S256' });
+      const authz = expect(await send(at, jar, 'GET', `/floor/authorize?${q}`, { accept: 'text/html' }, null), 303, 'GET floor authorize');
+      const pagePath = String(authz.headers.location);
+      const uid = new URL(pagePath, f.base).searchParams.get('uid')!;
+      expect(await send(at, jar, 'GET', pagePath, { accept: 'text/html' }, null), 200, 'GET floor page');
+      const started = JSON.parse(expect(await send(at, null, 'POST', '/floor/start', json, JSON.stringify({ passkeyOptions: {}, userId: key.userId })), 201, 'POST floor start').text) as { flowId: string; challenge: string };
+      const step = JSON.parse(expect(await send(at, null, 'POST', '/floor/assert', json, JSON.stringify({ flowId: started.flowId, userId: key.userId, signature: floorSignature(key, started.challenge, started.flowId) })), 200, 'POST floor assert').text) as { decision?: { outcome?: string } };
+      if (step.decision?.outcome !== 'grant') throw new Error('floor assert did not grant');
+      const done = JSON.parse(expect(await send(at, jar, 'POST', '/floor/complete', json, JSON.stringify({ uid, flowId: started.flowId })), 200, 'POST floor complete').text) as { redirectTo: string };
+      const back = expect(await send(at, jar, 'GET', done.redirectTo, { accept: 'text/html' }, null), 303, 'GET floor resume');
+      const callback = new URL(String(back.headers.location));
+      if (callback.searchParams.get('state') !== a.state) throw new Error('floor: wrong state');
+      const tokenBody = new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirect_uri: redirectUri, code_verifier: a.verifier, client_id: app.appId }).toString();
+      const tokens = JSON.parse(expect(await send(at, null, 'POST', '/floor/token', form, tokenBody), 200, 'POST floor token').text) as { id_token?: string };
+      if (!tokens.id_token) throw new Error('floor: no id_token');
+      requests += REQUESTS_PER_SIGN_IN;
+    };
+
+    const measure = async (vus: number, workload: 'oidc' | 'flow' | 'floor'): Promise<Row> => {
+      const run = workload === 'oidc' ? signIn : workload === 'floor' ? floorSignIn : flowOnly;
       const counter = { k: 0 };
       if (WARMUP_SECONDS > 0) {
         auth = authRequestPool(WARMUP_SECONDS);
@@ -315,7 +344,7 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
       firstSampleFailure = undefined;
       const st0 = await target.statements?.();
       const top0 = await statementStats(target.env.DATABASE_URL);
-      const stop = cpuWindow(server.child.pid, target.postmasterPid, target.name === 'PGlite');
+      const stop = cpuWindow((floor?.process ?? server).child.pid, target.postmasterPid, target.name === 'PGlite');
       const r = await runVirtualUsers(run, SECONDS, vus, counter);
       const cpu = stop();
       const st1 = await target.statements?.();
@@ -338,7 +367,7 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
         stepMs: stepMs.map((ms) => (n ? ms / n : NaN)),
         top: top0 && top1 && n ? topStatements(top0, top1, n) : undefined,
       };
-      log(`${target.name} ${workload === 'oidc' ? 'OIDC' : 'flow API only'} × ${vus}: ${row.signInsPerSec.toFixed(0)} sign-ins/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.errors} errors, ${row.non2xx} non-2xx ${row.statuses}; ID tokens checked ${sampled}, ${sampleFailures} failed${row.firstFailure ? `; first failure: ${row.firstFailure}` : ''}`);
+      log(`${target.name} ${workload === 'oidc' ? 'OIDC' : workload === 'floor' ? 'floor' : 'flow API only'} × ${vus}: ${row.signInsPerSec.toFixed(0)} sign-ins/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.errors} errors, ${row.non2xx} non-2xx ${row.statuses}; ID tokens checked ${sampled}, ${sampleFailures} failed${row.firstFailure ? `; first failure: ${row.firstFailure}` : ''}`);
       return row;
     };
 
@@ -347,6 +376,17 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
     for (const vus of CONCURRENCIES) {
       rows.push(await measure(vus, 'oidc'));
       if (WITH_REFERENCE) rows.push(await measure(vus, 'flow'));
+    }
+    if (WITH_FLOOR && target.env.DATABASE_URL) {
+      // Gatehouse's server stops first: the floor has the machine to itself (with PostgreSQL and the client).
+      await server.stop();
+      const started = await startFloor(target.env.DATABASE_URL, USERS);
+      floor = { base: started.base, keys: started.keys, process: started.floor };
+      try {
+        for (const vus of CONCURRENCIES) rows.push(await measure(vus, 'floor'));
+      } finally {
+        await started.floor.stop();
+      }
     }
     load.push(machineLoad());
     return { rows, serverLog: server.logLines, load };
@@ -365,7 +405,7 @@ function table(rows: Row[], withPg: boolean, withStatements: boolean, load: stri
   ];
   for (const r of rows) {
     const bad = `${r.errors} / ${r.non2xx}${r.statuses ? ` (${r.statuses})` : ''}`;
-    lines.push(`| ${r.workload === 'oidc' ? `OIDC sign-in (${REQUESTS_PER_SIGN_IN} req)` : 'flow API only (3 req)'} | ${r.vus} | ${r.signInsPerSec.toFixed(0)} | ${r.reqPerSec.toFixed(0)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.serverCpuPct, 0)} | ${fmt(r.serverCpuMs, 2)} |${withPg ? ` ${fmt(r.pgCpuMs, 2)} |` : ''}${withStatements ? ` ${fmt(r.statements, 1)} | ${fmt(r.commits, 1)} |` : ''} ${r.benchCpuPct.toFixed(0)} | ${fmt(r.benchCpuMs, 2)} | ${fmt(r.clientShare, 0)} | ${fmt(r.otherCpuPct, 0)} | ${bad} | ${r.sampled - r.sampleFailures} of ${r.sampled} ok |`);
+    lines.push(`| ${r.workload === 'oidc' ? `OIDC sign-in (${REQUESTS_PER_SIGN_IN} req)` : r.workload === 'floor' ? `floor: OIDC sign-in (${REQUESTS_PER_SIGN_IN} req, bench/floor-server.ts)` : 'flow API only (2 req)'} | ${r.vus} | ${r.signInsPerSec.toFixed(0)} | ${r.reqPerSec.toFixed(0)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.serverCpuPct, 0)} | ${fmt(r.serverCpuMs, 2)} |${withPg ? ` ${fmt(r.pgCpuMs, 2)} |` : ''}${withStatements ? ` ${fmt(r.statements, 1)} | ${fmt(r.commits, 1)} |` : ''} ${r.benchCpuPct.toFixed(0)} | ${fmt(r.benchCpuMs, 2)} | ${fmt(r.clientShare, 0)} | ${fmt(r.otherCpuPct, 0)} | ${bad} | ${r.sampled - r.sampleFailures} of ${r.sampled} ok |`);
   }
   const steps = [
     '',
@@ -391,7 +431,7 @@ await runBench({
     `${SECONDS} s per concurrency after ${WARMUP_SECONDS} s warm-up; ${CONCURRENCIES.join(', ')} virtual users (VUs), each looping over complete sign-ins in a fresh browser`,
     `(${CLIENT === 'http' ? 'node:http' : 'fetch'} with keep-alive in the bench process, cookies and redirects by hand; server in a child process). ${USERS} users with a passkey`,
     `(software authenticator, zero counter), rotating per sign-in; one confidential web app (client_secret_post + PKCE S256), scope '${SCOPE}'.`,
-    `A sign-in: authorize → ${WITH_PAGE ? 'sign-in page → ' : ''}flow start (interactionUid) → passkey options → assertion → passkey step (grant) → complete → resume → token:`,
+    `A sign-in: authorize → ${WITH_PAGE ? 'sign-in page → ' : ''}flow start with passkey options (interactionUid, passkeyOptions: {}) → assertion → passkey step (grant) → complete → resume → token:`,
     `${REQUESTS_PER_SIGN_IN} requests. p50/p99: one whole sign-in, client work (ECDSA signing, JSON) included. ID tokens: every ${SAMPLE_EVERY}th verified (RS256, aud, nonce, sub, amr has fido).`,
     'Server CPU: the gatehouse process (100 % = one core; PGlite runs inside it). PostgreSQL CPU: the throwaway server\'s processes. Client: this process;',
     'its share: of the CPU client + server + PostgreSQL used. Other load: the rest of the machine\'s busy CPU over the window, % of one core.',

@@ -41,16 +41,14 @@
  * timeouts, the whole run by a watchdog. Child processes, throwaway servers, databases and temp
  * dirs are removed on exit, also on failure. What both benches share is in bench/support.ts.
  */
-import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../test/support/softAuthenticator.ts';
 import {
   childEnv, clientCredentialsToken, cpuDelta, cpuSeconds, DATABASES, freePort, initTenant, intEnv, log, machineCpu, postgresCpu, runBench,
-  SECONDS, SETUP_TIMEOUT_MS, startServer, statementDelta, statementStats, topStatements, TOP_STATEMENTS, WARMUP_SECONDS, type ServerProcess, type Target,
+  SECONDS, SETUP_TIMEOUT_MS, startServer, floorSignature, startFloor, statementDelta, statementStats, topStatements, TOP_STATEMENTS, WARMUP_SECONDS, type ServerProcess, type Target,
 } from './support.ts';
 
 // ---------- settings (the shared ones are in ./support.ts) ----------
@@ -318,31 +316,13 @@ async function benchDatabase(target: Target): Promise<{ rows: Row[]; serverLog: 
  * `sign_ins`' columns and indexes). Runs after the Gatehouse workloads, on the same database.
  */
 async function measureFloor(target: Target): Promise<Row[]> {
-  const url = target.env.DATABASE_URL!;
-  const keys = Array.from({ length: USERS }, () => ({ userId: randomUUID(), ...generateKeyPairSync('ec', { namedCurve: 'P-256' }) }));
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(`CREATE TABLE IF NOT EXISTS floor_sign_ins (LIKE sign_ins INCLUDING ALL);
-      CREATE TABLE IF NOT EXISTS floor_passkeys (user_id uuid PRIMARY KEY, jwk jsonb NOT NULL, sign_count integer NOT NULL DEFAULT 0, last_used_at timestamptz)`);
-    for (const k of keys) await c.query('INSERT INTO floor_passkeys (user_id, jwk) VALUES ($1, $2)', [k.userId, JSON.stringify(k.publicKey.export({ format: 'jwk' }))]);
-    const size = await c.query<{ text: string; stored: string }>(`SELECT avg(octet_length(record::text))::int::text AS text, avg(pg_column_size(record))::int::text AS stored
-      FROM (SELECT record FROM sign_ins ORDER BY created_date_time DESC LIMIT 100) r`);
-    log(`floor: Gatehouse's last sign-in records are ${size.rows[0]?.text} bytes of JSON, ${size.rows[0]?.stored} bytes stored; the floor writes a copy of the latest`);
-  } finally {
-    await c.end();
-  }
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const floor = await startServer(childEnv({ DATABASE_URL: url, PORT: String(port) }), { outputChars: 1 << 16, logLines: 1000 },
-    { args: [fileURLToPath(new URL('./floor-server.ts', import.meta.url))], readyLine: 'floor listening' });
+  const { floor, base, keys } = await startFloor(target.env.DATABASE_URL!, USERS);
   try {
     const flow: Flow = async (counters, n) => {
       const k = keys[n % keys.length]!;
       const { flowId } = await call<{ flowId: string }>(counters, base, 'POST', '/floor/start', { body: {} });
       const { challenge } = await call<{ challenge: string }>(counters, base, 'POST', '/floor/options', { body: { flowId, userId: k.userId } });
-      const signature = sign('sha256', Buffer.concat([Buffer.from(challenge, 'base64url'), Buffer.from(flowId)]), { key: k.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-      await call(counters, base, 'POST', '/floor/assert', { body: { flowId, userId: k.userId, signature } });
+      await call(counters, base, 'POST', '/floor/assert', { body: { flowId, userId: k.userId, signature: floorSignature(k, challenge, flowId) } });
     };
     const rows: Row[] = [];
     for (const vus of CONCURRENCIES) rows.push(await measure(floor, target, 'floor: 3 requests, 1 transaction (bench/floor-server.ts)', 3, flow, vus));

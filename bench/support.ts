@@ -6,7 +6,7 @@
  * Importing this module registers the exit and signal handlers that run the cleanups.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -264,6 +264,36 @@ export function topStatements(a: Map<string, StatementStat>, b: Map<string, Stat
     ...rows.slice(0, TOP_STATEMENTS).map((r) => `| ${(r.calls / perUnit).toFixed(2)} | ${(r.execMs / r.calls).toFixed(3)} | ${(r.planMs / r.calls).toFixed(3)} | \`${cell(r.query)}\` |`),
   ].join('\n');
 }
+
+// ---------- the floor (bench/floor-server.ts) ----------
+
+export type FloorKey = { userId: string; privateKey: KeyObject };
+
+/**
+ * The floor server (bench/floor-server.ts) on a PostgreSQL bench database, after Gatehouse's server
+ * has stopped: `users` P-256 keys in `floor_passkeys`, and `floor_sign_ins`, a copy of `sign_ins`
+ * with its columns and indexes. Logs the size of Gatehouse's last sign-in records (the floor writes
+ * a copy of the latest).
+ */
+export async function startFloor(databaseUrl: string, users: number): Promise<{ floor: ServerProcess; base: string; keys: FloorKey[] }> {
+  const keys = Array.from({ length: users }, () => ({ userId: randomUUID(), ...generateKeyPairSync('ec', { namedCurve: 'P-256' }) }));
+  await pgQuery(databaseUrl, async (c) => {
+    await c.query(`CREATE TABLE IF NOT EXISTS floor_sign_ins (LIKE sign_ins INCLUDING ALL);
+      CREATE TABLE IF NOT EXISTS floor_passkeys (user_id uuid PRIMARY KEY, jwk jsonb NOT NULL, sign_count integer NOT NULL DEFAULT 0, last_used_at timestamptz)`);
+    for (const k of keys) await c.query('INSERT INTO floor_passkeys (user_id, jwk) VALUES ($1, $2)', [k.userId, JSON.stringify(k.publicKey.export({ format: 'jwk' }))]);
+    const size = await c.query<{ text: string; stored: string }>(`SELECT avg(octet_length(record::text))::int::text AS text, avg(pg_column_size(record))::int::text AS stored
+      FROM (SELECT record FROM sign_ins ORDER BY created_date_time DESC LIMIT 100) r`);
+    log(`floor: Gatehouse's last sign-in records are ${size.rows[0]?.text} bytes of JSON, ${size.rows[0]?.stored} bytes stored; the floor writes a copy of the latest`);
+  });
+  const port = await freePort();
+  const floor = await startServer(childEnv({ DATABASE_URL: databaseUrl, PORT: String(port) }), { outputChars: 1 << 16, logLines: 1000 },
+    { args: [join(REPO, 'bench/floor-server.ts')], readyLine: 'floor listening' });
+  return { floor, base: `http://127.0.0.1:${port}`, keys: keys.map((k) => ({ userId: k.userId, privateKey: k.privateKey })) };
+}
+
+/** What the floor's client signs: the challenge and the flow id (ECDSA P-256, IEEE P1363), base64url. */
+export const floorSignature = (k: FloorKey, challenge: string, flowId: string) =>
+  sign('sha256', Buffer.concat([Buffer.from(challenge, 'base64url'), Buffer.from(flowId)]), { key: k.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
 
 // ---------- databases ----------
 

@@ -117,13 +117,21 @@ function start(main) {
     for (const s of [ui.start, ui.tap, ui.decision, ui.register, ui.nudge]) s.hidden = s !== section;
   }
 
-  async function flow() {
-    if (flowId) return flowId;
-    const body = { interactionUid: cfg.uid, capabilities: { webauthn }, authenticationContexts: cfg.contexts };
+  // The flow this page signs in with, started on first use. `extra` goes into the start request
+  // (e.g. `passkeyOptions: {}`); the start's whole answer is returned, or {} when a flow exists.
+  async function startFlow(extra = {}) {
+    if (flowId) return {};
+    const body = { interactionUid: cfg.uid, capabilities: { webauthn }, authenticationContexts: cfg.contexts, ...extra };
     if (cfg.clientId) body.clientId = cfg.clientId;
     if (cfg.userAction) body.userAction = cfg.userAction;
     if (cfg.transferMethod) body.transferMethod = cfg.transferMethod;
-    flowId = (await post(api, body)).flowId;
+    const started = await post(api, body);
+    flowId = started.flowId;
+    return started;
+  }
+
+  async function flow() {
+    await startFlow();
     return flowId;
   }
 
@@ -143,8 +151,10 @@ function start(main) {
   // ---- steps ---------------------------------------------------------------------------------
 
   async function usePasskey(username) {
+    // Usernameless on a new flow: the start answers the options too (one request fewer).
+    const started = !username ? await startFlow({ passkeyOptions: {} }) : {};
     const id = await flow();
-    const options = await post(`${api}/${id}/passkey/options`, username ? { username } : {});
+    const options = started.passkeyOptions || await post(`${api}/${id}/passkey/options`, username ? { username } : {});
     const publicKey = {
       ...options,
       challenge: fromB64url(options.challenge),
