@@ -3,8 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { FIRST_PARTY_APPS } from '../domain/directory.ts';
 import { GatehouseError } from '../domain/errors.ts';
-import { completedSignIn, FLOW_LIFETIME_MS, SignInRefused } from '../flows/sign-in/flow.ts';
-import { recordGrantSignIn } from '../store/grantSignIns.ts';
+import { completedSignIn, SignInRefused } from '../flows/sign-in/flow.ts';
 import { delegatedGraphScope } from './clients.ts';
 import { SIGN_IN_ERRORS } from '../domain/signInErrors.ts';
 import type { Db } from '../store/database.ts';
@@ -241,8 +240,8 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
   const resource = (params as { resource?: unknown }).resource;
   if (delegatedScope && typeof resource === 'string') grant.addResourceScope(resource, delegatedScope);
   const grantId = await grant.save();
-  if (delegatedScope) await recordGrantSignIn(db, tenantId, grantId, flowId, new Date(now.getTime() + FLOW_LIFETIME_MS));
-  await rememberSignInSession(db, tenantId, { grantId, accountId: done.userId, clientId: params.client_id }, done.session, grantTtl, now);
+  // One record per Grant: the refresh re-decision's session and the flow a delegated Graph token names (gh_sif).
+  await rememberSignInSession(db, tenantId, { grantId, accountId: done.userId, clientId: params.client_id, flowId }, done.session, grantTtl, now);
 
   return provider.interactionResult(raw.req, raw.res, {
     login: { accountId: done.userId, amr: done.amr, acr: done.acr.join(' ') || undefined, ts: done.authTime, remember: false },

@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import Provider, { errors, type Account, type Adapter, type AdapterPayload, type Client, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { FIRST_PARTY_APPS } from '../domain/directory.ts';
 import type { Db } from '../store/database.ts';
-import { flowOfGrant } from '../store/grantSignIns.ts';
 import { hashClientSecret } from '../store/applications.ts';
 import { findUser } from '../store/users.ts';
 import { keySetVersion, publishedKeys } from '../store/signingKeys.ts';
@@ -12,7 +11,7 @@ import { adapterFor } from './adapter.ts';
 import { delegatedGraphScope } from './clients.ts';
 import { AUTHENTICATION_CONTEXTS, REFRESH_TOKEN_FAMILY_SECONDS, signInPolicy } from './interactions.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './keys.ts';
-import { installRefreshSignInLog, refreshAccount } from './refreshLog.ts';
+import { installRefreshSignInLog, refreshAccount, signInFlowOfGrant } from './refreshLog.ts';
 import { cappedTtl } from './tokenLifetimes.ts';
 
 export type OidcSettings = {
@@ -245,11 +244,12 @@ export class TenantProviders {
       // DIR-6: the app's Graph application permissions travel as `roles`, as in Entra tokens.
       extraTokenClaims: async (ctx: KoaContextWithOIDC, token) => {
         if (token.kind === 'AccessToken' && (token as { resourceServer?: { audience?: string } }).resourceServer?.audience === resource) {
-          // A delegated Graph token names the sign-in it came from (the security-info gate decides over it).
-          const grantId = (token as { grantId?: string }).grantId;
-          const flowId = grantId ? await flowOfGrant(db, tenant.id, grantId, new Date()) : undefined;
+          // A delegated Graph token names the sign-in it came from (the security-info gate decides over it):
+          // the flow saved with its Grant's sign-in session (refreshLog.ts), when that is the token's account's.
+          const { grantId, accountId } = token as { grantId?: string; accountId?: string };
+          const flowId = grantId ? await signInFlowOfGrant(db, tenant.id, grantId, accountId, clock()) : undefined;
           // gh_iat_ms: when it was issued, to the millisecond, so revocation (PLT-6) is exact, not rounded to iat's second.
-          return { tid: tenant.id, idtyp: 'user', oid: (token as { accountId?: string }).accountId, gh_iat_ms: Date.now(), ...(flowId ? { gh_sif: flowId } : {}) };
+          return { tid: tenant.id, idtyp: 'user', oid: accountId, gh_iat_ms: Date.now(), ...(flowId ? { gh_sif: flowId } : {}) };
         }
         if (token.kind !== 'ClientCredentials') return undefined;
         const client = ctx.oidc.client as unknown as { gatehouse_permissions?: string[]; clientId: string } | undefined;

@@ -23,12 +23,31 @@ type GrantError = { error?: string; error_description?: string; error_detail?: s
  * and its session (the methods performed, with their times). Saved by `finishInteraction` beside
  * the Grant (an oidc artefact of its own model, keyed and expiring with the Grant, removed with
  * it when the family is revoked); every sign-in gets its own Grant, so a Grant names one sign-in.
+ * The same record names that sign-in's flow (`flowId`), which a delegated Graph token carries as
+ * `gh_sif` so the security-info gate decides over the sign-in the token came from
+ * (`signInFlowOfGrant`).
  */
 export type SignInSession = Pick<SignInFlowState, 'appId' | 'userAction' | 'authenticationContexts' | 'capabilities' | 'transferMethod' | 'performed' | 'correlationId'>;
 export const SIGN_IN_SESSION_MODEL = 'GatehouseSignInSession';
 
-export async function rememberSignInSession(db: Db, tenantId: string, grant: { grantId: string; accountId: string; clientId: string }, session: SignInSession, expiresInSeconds: number, now: Date): Promise<void> {
-  await upsertArtefact(db, tenantId, SIGN_IN_SESSION_MODEL, grant.grantId, { ...grant, session }, expiresInSeconds, now);
+/** The Grant, its account and app, and the sign-in flow that made it. */
+type GrantSignIn = { grantId: string; accountId: string; clientId: string; flowId: string };
+/** What is saved per Grant; read back as partial (a Grant saved before `flowId` was kept has none). */
+type SavedSignInSession = GrantSignIn & { session: SignInSession };
+
+export async function rememberSignInSession(db: Db, tenantId: string, grant: GrantSignIn, session: SignInSession, expiresInSeconds: number, now: Date): Promise<void> {
+  const saved: SavedSignInSession = { ...grant, flowId: grant.flowId.toLowerCase(), session };
+  await upsertArtefact(db, tenantId, SIGN_IN_SESSION_MODEL, grant.grantId, saved, expiresInSeconds, now);
+}
+
+/**
+ * The sign-in flow that made a Grant, for a delegated Graph token's `gh_sif`: only while the Grant's
+ * saved session lives and only when it is the token's account's (else none, and the gate's 401).
+ */
+export async function signInFlowOfGrant(db: Db, tenantId: string, grantId: string, accountId: string | undefined, now: Date): Promise<string | undefined> {
+  if (!accountId) return undefined;
+  const found = await findArtefact(db, tenantId, SIGN_IN_SESSION_MODEL, grantId, now) as Partial<SavedSignInSession> | undefined;
+  return found && found.accountId === accountId && typeof found.flowId === 'string' ? found.flowId : undefined;
 }
 
 /** `amr` back to the modes it stands for, for a Grant made before sessions were saved (no method ids: strengths with AAGUID restrictions fail closed). */
@@ -49,6 +68,8 @@ async function sessionFor(db: Db, tenantId: string, token: RefreshTokenLike, cli
 /** The re-decision of one refresh, kept for its sign-in record. */
 type Recheck = { decision: Decision; session: SignInSession; saved: boolean; user: User };
 const rechecks = new WeakMap<object, Recheck>();
+/** Refreshes refused because the user's sessions were revoked after the sign-in's last factor, within its second. */
+const revokedInSameSecond = new WeakSet<object>();
 
 /** What refuses a refresh whose re-decision is not `grant`: its code and the text the app sees. */
 const NAME_BY_CODE = new Map<number, SignInErrorName>(Object.entries(SIGN_IN_ERRORS).map(([name, e]) => [e.code, name as SignInErrorName]));
@@ -77,6 +98,13 @@ export async function refreshAccount(db: Db, tenantId: string, ctx: KoaContextWi
   if (token.consumed) return accountOf(tenantId, facts.user);
   const clientId = ctx.oidc.client!.clientId;
   const { session, saved } = await sessionFor(db, tenantId, token, clientId, now);
+  // PLT-6 to the millisecond: `auth_time` has whole seconds, so sessions revoked in the sign-in's
+  // own second, after its last factor, pass the check above. The saved session's factor times don't.
+  const lastFactor = saved ? Math.max(...session.performed.map((p) => Date.parse(p.at))) : Number.NaN;
+  if (lastFactor < Date.parse(facts.user.signInSessionsValidFromDateTime)) {
+    revokedInSameSecond.add(ctx);
+    return undefined;
+  }
   const pseudoFlow = {
     id: token.grantId ?? '', tenantId, userId: sub, expiresAt: now,
     // `startedAt` now: a sign-in frequency of `everyTime` is never met by a refresh.
@@ -161,7 +189,7 @@ async function logRefresh(db: Db, tenantId: string, ctx: KoaContextWithOIDC, err
     const since = token ? (token.authTime ?? token.iat) : undefined;
     if (token?.accountId && (!user || user.id !== token.accountId)) failure = 'UserNotFound';
     else if (user && !user.accountEnabled) failure = 'AccountDisabled';
-    else if (user && since !== undefined && since < Math.floor(Date.parse(user.signInSessionsValidFromDateTime) / 1000)) failure = 'SessionRevoked';
+    else if (revokedInSameSecond.has(ctx) || (user && since !== undefined && since < Math.floor(Date.parse(user.signInSessionsValidFromDateTime) / 1000))) failure = 'SessionRevoked';
     else if ((token?.exp !== undefined && token.exp <= nowSeconds) || /expired/.test(detail)) failure = token?.amr?.includes('tap') ? 'TapExpired' : 'ExpiredOrRevokedGrant';
     else if (/grant not found/.test(detail)) failure = 'ExpiredOrRevokedGrant';
     else failure = 'InvalidGrant';

@@ -1,7 +1,6 @@
 import type { Db } from './database.ts';
 import { purgeChallenges } from './challenges.ts';
 import { purgeExpiredArtefacts } from './oidcArtefacts.ts';
-import { purgeGrantSignIns } from './grantSignIns.ts';
 
 /**
  * Deletes what has expired: OIDC artefacts, WebAuthn challenges, sign-in flows. Safe to run from
@@ -11,6 +10,5 @@ export async function purgeExpired(db: Db, now: Date): Promise<{ artefacts: numb
   const artefacts = await purgeExpiredArtefacts(db, now);
   await purgeChallenges(db, now);
   await db.deleteFrom('sign_in_flows').where('expires_at', '<', now).execute();
-  await purgeGrantSignIns(db, now);
   return { artefacts };
 }

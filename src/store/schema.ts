@@ -292,14 +292,6 @@ export interface PolicyHistoryTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
-/** Which sign-in flow made an OIDC Grant (delegated Graph tokens, migration 0010). */
-export interface OidcGrantSignInTable {
-  tenant_id: string;
-  grant_id: string;
-  flow_id: string;
-  expires_at: Date;
-}
-
 /** RCV-1..RCV-3 (migration 9, docs/recovery.md). */
 export interface RecoveryPolicyTable {
   tenant_id: string;
@@ -402,7 +394,6 @@ export interface Database {
   recovery_cases: RecoveryCaseTable;
   method_suspensions: MethodSuspensionTable;
   notification_outbox: NotificationOutboxTable;
-  oidc_grant_sign_ins: OidcGrantSignInTable;
   campaign_snoozes: CampaignSnoozeTable;
 }
 

@@ -8,6 +8,7 @@ import { statements as policyHistory } from './0007_policy_history.ts';
 import { statements as selfService } from './0008_self_service.ts';
 import { statements as recovery } from './0009_recovery.ts';
 import { statements as delegatedTokens } from './0010_delegated_tokens.ts';
+import { statements as oneGrantStore } from './0011_one_grant_store.ts';
 
 /**
  * Versioned migrations, applied in order at start-up. Each is a string of SQL statements separated
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 8, name: 'self service', sql: selfService },
   { version: 9, name: 'recovery', sql: recovery },
   { version: 10, name: 'delegated tokens', sql: delegatedTokens },
+  { version: 11, name: 'one grant store', sql: oneGrantStore },
 ];

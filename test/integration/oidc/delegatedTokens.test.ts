@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
+import { sql } from 'kysely';
 import * as client from 'openid-client';
 import { FIRST_PARTY_APPS } from '../../../src/domain/directory.ts';
 import { startHarness, type Harness } from '../../support/harness.ts';
@@ -42,13 +43,13 @@ describe('delegated Graph tokens: /me for the portal, roles for the console (MTH
   };
 
   /** The app's side (openid-client) and the page's side (the flow API) of one sign-in; returns the tokens. */
-  const signIn = async (appId: string, user: { upn: string; code: string }, factor: 'tap' | SoftAuthenticator = 'tap', expect: 'grant' | 'challenge' = 'grant') => {
+  const signIn = async (appId: string, user: { upn: string; code: string }, factor: 'tap' | SoftAuthenticator = 'tap', expect: 'grant' | 'challenge' = 'grant', scope = 'openid') => {
     const config = await client.discovery(new URL(h.tenant.issuer), appId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
     const browser = new Browser();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectFor(appId), scope: 'openid', state, resource: `${h.baseUrl}/graph`,
+      redirect_uri: redirectFor(appId), scope, state, resource: `${h.baseUrl}/graph`,
       code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     });
     const res = await browser.request(url);
@@ -67,13 +68,13 @@ describe('delegated Graph tokens: /me for the portal, roles for the console (MTH
     }
     assert.equal(step.status, 200, JSON.stringify(step.body));
     assert.equal(step.body.decision.outcome, expect, JSON.stringify(step.body.decision));
-    if (expect !== 'grant') return { token: '', flowId, decision: step.body.decision };
+    if (expect !== 'grant') return { token: '', flowId, decision: step.body.decision, config, refreshToken: undefined };
     const done = await browser.request(`${h.baseUrl}/${h.tenant.tenantId}/sign-in/${uid}/complete`, { method: 'POST', body: { flowId } });
     const body = await done.json() as { redirectTo: string };
     assert.equal(done.status, 200, JSON.stringify(body));
     const { url: callback } = await browser.follow(body.redirectTo, redirectFor(appId));
     const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
-    return { token: tokens.access_token, flowId, decision: step.body.decision };
+    return { token: tokens.access_token, flowId, decision: step.body.decision, config, refreshToken: tokens.refresh_token };
   };
 
   test('the portal gets a delegated Graph token naming its sign-in; /me lists, registers, renames and deletes under the gate', async () => {
@@ -163,6 +164,35 @@ describe('delegated Graph tokens: /me for the portal, roles for the console (MTH
     const withKey = await signIn(PORTAL, user, auth);
     const ok = await h.call('GET', '/graph/v1.0/me/authentication/methods', { token: withKey.token! });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
+  test('one record per Grant names the sign-in: a refreshed portal token carries the same gh_sif, another user\'s record gives none', async () => {
+    const user = await newUser();
+    const first = await signIn(PORTAL, user, 'tap', 'grant', 'openid offline_access');
+    const second = await signIn(PORTAL, user, 'tap', 'grant', 'openid offline_access');
+    assert.notEqual(first.flowId, second.flowId);
+    assert.equal(decodeJwt(first.token).gh_sif, first.flowId, 'each token names the flow that signed it in');
+    assert.equal(decodeJwt(second.token).gh_sif, second.flowId);
+    // The flow is kept with the Grant's saved sign-in session, the one record per Grant (no other table).
+    const saved = await h.database.db.selectFrom('oidc_artefacts').select(['id', 'payload']).where('model', '=', 'GatehouseSignInSession').where('account_id', '=', user.id).execute();
+    assert.deepEqual(saved.map((r) => (r.payload as { flowId?: string }).flowId).sort(), [first.flowId, second.flowId].sort(), JSON.stringify(saved));
+    const { rows } = await sql<{ t: string | null }>`SELECT to_regclass('oidc_grant_sign_ins')::text AS t`.execute(h.database.db);
+    assert.equal(rows[0]!.t, null, 'migration 0011 dropped the second per-Grant table');
+
+    // A refresh re-issues the Graph token from the same Grant: it names the same sign-in.
+    assert.ok(first.refreshToken, 'the portal may ask for offline_access');
+    const refreshed = await client.refreshTokenGrant(first.config, first.refreshToken, { resource: `${h.baseUrl}/graph` });
+    assert.equal(decodeJwt(refreshed.access_token).gh_sif, first.flowId);
+    assert.equal((await h.call('GET', '/graph/v1.0/me/authentication/methods', { token: refreshed.access_token })).status, 200);
+
+    // A saved record that is not the token's user's names no sign-in: no gh_sif, and the gate's 401.
+    await sql`UPDATE oidc_artefacts SET payload = jsonb_set(payload, '{accountId}', to_jsonb(${'00000000-0000-0000-0000-000000000001'}::text))
+      WHERE model = 'GatehouseSignInSession' AND payload->>'flowId' = ${second.flowId}`.execute(h.database.db);
+    assert.ok(second.refreshToken);
+    const foreign = await client.refreshTokenGrant(second.config, second.refreshToken, { resource: `${h.baseUrl}/graph` });
+    assert.equal(decodeJwt(foreign.access_token).gh_sif, undefined);
+    const ended = await h.call('GET', '/graph/v1.0/me/authentication/methods', { token: foreign.access_token });
+    assert.equal(ended.status, 401, JSON.stringify(ended.body));
   });
 
   test('the security-info session ends with its sign-in (401), and revocation ends delegated tokens (PLT-6)', async () => {
