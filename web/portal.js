@@ -1,4 +1,4 @@
-/* global document, window, fetch, location, history, sessionStorage, crypto, URL, URLSearchParams, TextEncoder, TextDecoder */
+/* global document, window, fetch, location, URLSearchParams, TextDecoder */
 // The security-info portal, "My Sign-Ins" (src/http/pages/portal.ts renders the shell; docs/portal.md).
 //
 // It signs the user in through the tenant's issuer as a public client: authorization code with
@@ -6,9 +6,11 @@
 // token endpoint. The access token stays in sessionStorage (this tab only). With it the page calls
 // the `/graph/v1.0/me/authentication/...` twins, each decided by the security-info gate
 // (PLT-1..PLT-3); a refusal (403) is shown with its rule and the ways forward, and a security-info
-// session that ended (401) asks the user to sign in again.
+// session that ended (401) asks the user to sign in again. The OIDC protocol itself is
+// web/oidcClient.js, shared with the admin console.
 
-import { createPasskey as createCredential, fromB64url, toB64url } from './webauthn.js';
+import { beginSignIn, finishSignIn, tabStorage } from './oidcClient.js';
+import { createPasskey as createCredential, fromB64url } from './webauthn.js';
 
 const main = document.getElementById('portal');
 if (main) start(main);
@@ -38,20 +40,7 @@ function start(main) {
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  const randomString = (bytes) => toB64url(crypto.getRandomValues(new Uint8Array(bytes)).buffer);
-  const s256 = async (text) => toB64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-
-  const stored = (name) => {
-    try {
-      return JSON.parse(sessionStorage.getItem(`${KEY}.${name}`) || 'null');
-    } catch {
-      return null;
-    }
-  };
-  const store = (name, value) => {
-    if (value === null) sessionStorage.removeItem(`${KEY}.${name}`);
-    else sessionStorage.setItem(`${KEY}.${name}`, JSON.stringify(value));
-  };
+  const { get: stored, set: store } = tabStorage(KEY);
 
   function status(text) {
     ui.status.textContent = text || '';
@@ -104,33 +93,13 @@ function start(main) {
 
   // ---- signing in (OIDC authorization code + PKCE) -------------------------------------------
 
-  let discovered = null;
-  async function discovery() {
-    if (discovered) return discovered;
-    const res = await fetch(`${cfg.issuer}/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`The sign-in service did not answer (${res.status}). Try again later.`);
-    discovered = await res.json();
-    return discovered;
-  }
-
   /** Off to the organisation's sign-in page; it comes back to this page with a code. */
   async function signIn(loginHint) {
     clearAlert();
     busy(true);
     try {
       status('Opening the sign-in page…');
-      const d = await discovery();
-      const verifier = randomString(32);
-      const state = randomString(16);
-      store('pending', { verifier, state });
-      const url = new URL(d.authorization_endpoint);
-      const params = {
-        client_id: cfg.clientId, response_type: 'code', redirect_uri: cfg.redirectUri, scope: 'openid', resource: cfg.resource,
-        code_challenge: await s256(verifier), code_challenge_method: 'S256', state, nonce: randomString(16),
-      };
-      if (loginHint) params.login_hint = loginHint;
-      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-      location.assign(url.href);
+      await beginSignIn(cfg, KEY, { loginHint });
     } catch (err) {
       status('');
       busy(false);
@@ -140,34 +109,20 @@ function start(main) {
 
   /** Back from the sign-in page: `code` (or `error`) in the query. Exchanges the code for the token. */
   async function redeem(params) {
-    history.replaceState(null, '', location.pathname);
-    const pending = stored('pending');
-    store('pending', null);
-    if (params.get('error')) {
-      throw new Error(`You were not signed in: ${params.get('error_description') || params.get('error')}.`);
-    }
-    if (!pending || pending.state !== params.get('state')) throw new Error('This sign-in answer does not belong to this page (it may be from another tab). Sign in again.');
     status('Signing you in…');
-    const d = await discovery();
-    const res = await fetch(d.token_endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code', code: params.get('code') || '', redirect_uri: cfg.redirectUri, client_id: cfg.clientId,
-        code_verifier: pending.verifier, resource: cfg.resource,
-      }),
-    });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok || !body.access_token) throw new Error(`The sign-in could not be completed: ${body.error_description || body.error || res.status}.`);
+    const r = await finishSignIn(cfg, KEY, params);
+    if (!r) return;
+    if (r.step === 'state') throw new Error('This sign-in answer does not belong to this page (it may be from another tab). Sign in again.');
+    if (r.step) throw new Error(r.message);
     // The ID token's claims say how the user signed in (amr); shown, not trusted: the Graph API checks the access token.
     let how = null;
     try {
-      const claims = JSON.parse(new TextDecoder().decode(fromB64url(body.id_token.split('.')[1])));
+      const claims = JSON.parse(new TextDecoder().decode(fromB64url(r.idToken.split('.')[1])));
       how = { amr: claims.amr || [], acr: claims.acr || null };
     } catch {
       how = null;
     }
-    store('token', { accessToken: body.access_token, expiresAt: Date.now() + (body.expires_in || 300) * 1000, how });
+    store('token', { accessToken: r.accessToken, expiresAt: r.expiresAt, how });
   }
 
   function signOut() {

@@ -1,10 +1,13 @@
-/* global fetch, location, history, sessionStorage, crypto, btoa, URL, URLSearchParams, TextEncoder */
+/* global fetch, location, URL */
 // The admin console's connection to the server (docs/admin-console.md): signing in through the
 // tenant's issuer as the first-party public client "Gatehouse admin console" (authorization code
 // + PKCE S256, `resource` = the Graph API), keeping the delegated access token for this tab only
 // (sessionStorage), and calling the Graph API and /api/recovery with it. Every refusal becomes an
 // ApiError whose message is the server's own (`error.message`), so a 403 says exactly which rule
-// refused (TAP-9, RCV-1, ...). A 401 means the sign-in ended (tokens live 15 minutes).
+// refused (TAP-9, RCV-1, ...). A 401 means the sign-in ended (tokens live 15 minutes). The OIDC
+// protocol itself is web/oidcClient.js, shared with the security-info portal.
+
+import { beginSignIn, finishSignIn, tabStorage } from '../oidcClient.js';
 
 export class ApiError extends Error {
   /** @param {string} message @param {number} status @param {string} code @param {unknown} body */
@@ -16,14 +19,6 @@ export class ApiError extends Error {
     this.body = body;
   }
 }
-
-const toB64url = (buf) => {
-  let bin = '';
-  for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-};
-const randomString = (bytes) => toB64url(crypto.getRandomValues(new Uint8Array(bytes)).buffer);
-const s256 = async (text) => toB64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 
 /** A Graph error body `{ error: { code, message } }` (or an OAuth one) → the message to show. */
 export function messageOf(status, body) {
@@ -41,66 +36,18 @@ export function messageOf(status, body) {
  */
 export function createApi(cfg) {
   const KEY = `gatehouse.console.${cfg.tenantId}`;
-  const stored = (name) => {
-    try {
-      return JSON.parse(sessionStorage.getItem(`${KEY}.${name}`) || 'null');
-    } catch {
-      return null;
-    }
-  };
-  const store = (name, value) => {
-    if (value === null) sessionStorage.removeItem(`${KEY}.${name}`);
-    else sessionStorage.setItem(`${KEY}.${name}`, JSON.stringify(value));
-  };
-
-  let discovered = null;
-  async function discovery() {
-    if (discovered) return discovered;
-    const res = await fetch(`${cfg.issuer}/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new ApiError(`The sign-in service did not answer (${res.status}). Try again later.`, res.status, 'discovery', null);
-    discovered = await res.json();
-    return discovered;
-  }
+  const { get: stored, set: store } = tabStorage(KEY);
 
   /** Off to the organisation's sign-in page; it comes back to the console with a code. `returnTo`: the screen to reopen. */
-  async function signIn(returnTo) {
-    const d = await discovery();
-    const verifier = randomString(32);
-    const state = randomString(16);
-    store('pending', { verifier, state, returnTo: returnTo || '' });
-    const url = new URL(d.authorization_endpoint);
-    const params = {
-      client_id: cfg.clientId, response_type: 'code', redirect_uri: cfg.redirectUri, scope: 'openid', resource: cfg.resource,
-      code_challenge: await s256(verifier), code_challenge_method: 'S256', state, nonce: randomString(16),
-    };
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    location.assign(url.href);
-  }
+  const signIn = (returnTo) => beginSignIn(cfg, KEY, { returnTo });
 
   /** Back from the sign-in page with `code` (or `error`): exchange the code for the token. Returns the screen to reopen. */
   async function redeem(params) {
-    history.replaceState(null, '', location.pathname);
-    const pending = stored('pending');
-    store('pending', null);
-    if (params.get('error')) {
-      throw new ApiError(`You were not signed in: ${params.get('error_description') || params.get('error')}.`, 401, params.get('error') || 'error', null);
-    }
-    if (!pending || pending.state !== params.get('state')) {
-      throw new ApiError('This sign-in answer does not belong to this tab (it may be from another one). Sign in again.', 401, 'state', null);
-    }
-    const d = await discovery();
-    const res = await fetch(d.token_endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code', code: params.get('code') || '', redirect_uri: cfg.redirectUri, client_id: cfg.clientId,
-        code_verifier: pending.verifier, resource: cfg.resource,
-      }),
-    });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok || !body.access_token) throw new ApiError(`The sign-in could not be completed: ${body.error_description || body.error || res.status}.`, 401, 'token', body);
-    store('token', { accessToken: body.access_token, expiresAt: Date.now() + (body.expires_in || 300) * 1000 });
-    return pending.returnTo || '';
+    const r = await finishSignIn(cfg, KEY, params);
+    if (!r) return '';
+    if (r.step) throw new ApiError(r.message, 401, r.step === 'authorize' ? r.error : r.step, r.body ?? null);
+    store('token', { accessToken: r.accessToken, expiresAt: r.expiresAt });
+    return r.returnTo;
   }
 
   const signedIn = () => {

@@ -22,6 +22,7 @@ import { escapeHtml, htmlDocument } from './document.ts';
  *   POST /{tenantId}/sign-in/{uid}/abort         {} or {flowId} → {redirectTo} (access_denied to the app)
  *   GET  /assets/sign-in.js, /assets/sign-in.css the page's script and style (CSP allows 'self' only)
  *   GET  /assets/webauthn.js                     WebAuthn JSON helpers, shared with the portal
+ *   GET  /assets/oidcClient.js                   the OIDC public client of the portal and the admin console
  */
 
 const WEB = new URL('../../../web/', import.meta.url);
@@ -126,9 +127,12 @@ export function signInPageRoutes(app: FastifyInstance, db: Db, providers: Tenant
   const style = readFileSync(new URL('sign-in.css', WEB));
   app.get('/assets/sign-in.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script));
   app.get('/assets/sign-in.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(style));
-  // WebAuthn helpers shared by the sign-in page and the security-info portal (an ES module both import).
-  const webauthn = readFileSync(new URL('webauthn.js', WEB));
-  app.get('/assets/webauthn.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(webauthn));
+  // ES modules several pages import: the WebAuthn helpers (sign-in page, security-info portal, and
+  // oidcClient.js for base64url) and the OIDC public client (security-info portal, admin console).
+  for (const name of ['webauthn.js', 'oidcClient.js']) {
+    const body = readFileSync(new URL(name, WEB));
+    app.get(`/assets/${name}`, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(body));
+  }
 
   const providerOf = async (tenantId: string) => {
     const provider = isGuid(tenantId) ? await providers.get(tenantId.toLowerCase()) : undefined;
