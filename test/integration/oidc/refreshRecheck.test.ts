@@ -117,6 +117,22 @@ describe('refresh re-decides Conditional Access (PLT-6, SIG-1, LOG-1)', () => {
     }
   });
 
+  test('PLT-6 to the millisecond: sessions revoked in the sign-in\'s own second, after its factor, end its refresh tokens (50173)', async () => {
+    const s = await signedIn();
+    const flow = await h.database.db.selectFrom('sign_in_flows').select('state').where('user_id', '=', s.userId).executeTakeFirstOrThrow();
+    const factorAt = Date.parse((flow.state as { performed: { at: string }[] }).performed.at(-1)!.at);
+    // One millisecond after the factor: `auth_time` (whole seconds) can't tell them apart, the saved session's times can.
+    const validFrom = new Date(factorAt + 1);
+    await h.database.db.updateTable('users').set({ sign_in_sessions_valid_from: validFrom }).where('id', '=', s.userId).execute();
+    if (factorAt % 1000 !== 999) assert.equal(Math.floor(validFrom.getTime() / 1000), s.tokens.claims()!.auth_time, 'the revocation falls in the second of auth_time');
+    const refused = await rawRefresh(s.tokens.refresh_token!);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'invalid_grant');
+    const [r] = await refreshRecords(s.userId);
+    assert.equal(r.status.errorCode, 50173, JSON.stringify(r.status));
+    assert.equal(r.isInteractive, false);
+  });
+
   test('a new block policy: the next refresh fails 400 invalid_grant (53003), and the log says which policy', async () => {
     const s = await signedIn();
     const first = await client.refreshTokenGrant(s.config, s.tokens.refresh_token!);
