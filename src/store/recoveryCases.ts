@@ -78,6 +78,20 @@ export async function activeCaseWithTap(db: Db, tenantId: string, userId: string
   return r ? toCase(r) : undefined;
 }
 
+/**
+ * RCV-3 with TAP-4: a pass issued while the user's case is active replaces the case's pass (a user
+ * holds one), so it becomes the case's pass: registering a passkey with it completes the case.
+ * Returns the case it now belongs to, if any.
+ */
+export async function movePassToActiveCase(db: Db, tenantId: string, userId: string, passId: string): Promise<{ id: string; correlationId: string; previousTapId: string | null } | undefined> {
+  const r = await sql<{ id: string; correlation_id: string; previous: string | null }>`
+    UPDATE recovery_cases c SET tap_id = ${passId}::uuid FROM (
+      SELECT id, tap_id AS previous FROM recovery_cases WHERE tenant_id = ${tenantId}::uuid AND user_id = ${userId}::uuid AND state = 'active' FOR UPDATE) old
+    WHERE c.id = old.id RETURNING c.id, c.correlation_id, old.previous`.execute(db);
+  const row = r.rows[0];
+  return row ? { id: row.id, correlationId: row.correlation_id, previousTapId: row.previous } : undefined;
+}
+
 /** The clean-up's claim: one completed case past its grace period, locked; a case another process holds is skipped. */
 export async function claimCaseForCleanup(db: Db, now: Date, tenantId?: string): Promise<StoredCase | undefined> {
   let q = db.selectFrom('recovery_cases').selectAll().where('state', '=', 'completed').where('cleaned_up_at', 'is', null).where('grace_period_ends_at', '<=', now);

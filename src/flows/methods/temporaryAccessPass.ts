@@ -10,6 +10,7 @@ import type { Db } from '../../store/database.ts';
 import { getMethodsPolicy } from '../../store/methodsPolicy.ts';
 import { serverSecret } from '../../store/serverSecrets.ts';
 import { deletePass, passOf, replacePass, type StoredPass } from '../../store/temporaryAccessPasses.ts';
+import { movePassToActiveCase } from '../../store/recoveryCases.ts';
 import { type MethodsContext, auditUserMethod, authorizeTarget, deleteUserMethod, loadTarget, type Target } from './context.ts';
 
 /** TAP-2: the create body. */
@@ -47,7 +48,17 @@ export async function issueTemporaryAccessPass(ctx: MethodsContext, userRef: str
   try {
     return await db.transaction().execute(async (trx) => {
       const target = await loadTarget(trx, tenantId, userRef);
-      return issueWithin({ ...ctx, db: trx }, target, input, key, random);
+      const issued = await issueWithin({ ...ctx, db: trx }, target, input, key, random);
+      // RCV-3: during an active recovery case the new pass is the case's pass (TAP-4 replaced the
+      // old one), so the passkey registered with it completes the case. Audited under the case.
+      const moved = await movePassToActiveCase(trx, tenantId, target.user.id, issued.id);
+      if (moved) {
+        await auditUserMethod(trx, { ...ctx, db: trx, correlationId: moved.correlationId }, target, {
+          activity: 'Recovery case pass replaced', operationType: 'Update', loggedByService: 'Gatehouse Recovery',
+          details: { 'Recovery case id': moved.id, 'Method': 'TemporaryAccessPass', 'Method id': issued.id, 'Replaced pass': moved.previousTapId },
+        });
+      }
+      return issued;
     });
   } catch (err) {
     if (err instanceof ValidationError) {

@@ -186,6 +186,39 @@ describe('recovery cases (RCV-1..RCV-3, SC-3 step 2)', () => {
     assert.ok(completion.additionalDetails.some((d: any) => d.key === 'Sign-in correlation id' && d.value === tap.body.correlationId));
   });
 
+  test('RCV-3 with TAP-4: a pass issued through Graph during an active case becomes the case\'s pass; the passkey registered with it completes the case', async () => {
+    const u = await userWithPasskey();
+    const opened = await rec('POST', '/cases', { userId: u.upn, verification: evidence });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    const c = opened.body.case;
+    // The user never got the case's code: the admin issues another pass the usual way.
+    const again = await h.call('POST', `/graph/v1.0/users/${u.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 60, isUsableOnce: true } });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    const moved = (await rec('GET', `/cases/${c.id}`)).body;
+    assert.equal(moved.state, 'active');
+    assert.equal(moved.temporaryAccessPassId, again.body.id, 'the new pass is the case\'s pass');
+    // The old case code is gone (TAP-4); the new one signs in and its passkey completes the case.
+    const flowId = await portalFlow();
+    const old = await flowApi(`/${flowId}/tap`, { username: u.upn, code: opened.body.temporaryAccessPass.temporaryAccessPass });
+    assert.notEqual(old.status, 200, JSON.stringify(old.body));
+    const tap = await flowApi(`/${flowId}/tap`, { username: u.upn, code: again.body.temporaryAccessPass });
+    assert.equal(tap.status, 200, JSON.stringify(tap.body));
+    const reg = await registerIn(flowId, createSoftAuthenticator(), 'New phone');
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const completed = (await rec('GET', `/cases/${c.id}`)).body;
+    assert.equal(completed.state, 'completed');
+    assert.equal(completed.completedByMethodId, reg.body.passkey.id);
+    // Audited under the case's correlation id, naming both passes.
+    const { records } = await auditSteps(c.correlationId);
+    const replaced = records.find((r) => r.activityDisplayName === 'Recovery case pass replaced');
+    assert.ok(replaced, JSON.stringify(records.map((r) => r.activityDisplayName)));
+    const detail = (k: string) => replaced.additionalDetails.find((d: any) => d.key === k)?.value;
+    assert.equal(detail('Recovery case id'), c.id);
+    assert.equal(detail('Method id'), again.body.id);
+    assert.equal(detail('Replaced pass'), opened.body.temporaryAccessPass.id);
+    assert.ok(!JSON.stringify(records).includes(again.body.temporaryAccessPass), 'no audit record holds the TAP');
+  });
+
   test('SC-3 step 2: cancelling a second case restores the suspended passkey, which signs in again; the case TAP is deleted', async () => {
     const u = await userWithPasskey();
     const opened = await rec('POST', '/cases', { userId: u.id, verification: { method: 'inPerson', reference: 'desk 3' } });
