@@ -5,7 +5,7 @@ import { GatehouseError, NotFoundError } from '../../domain/errors.ts';
 import { isGuid, parseInput } from '../../domain/validation.ts';
 import { abortInteraction, finishInteraction, pendingInteraction } from '../../oidc/interactions.ts';
 import type { TenantProviders } from '../../oidc/provider.ts';
-import { findApplicationByAppId } from '../../store/applications.ts';
+import { applicationForLog } from '../../store/signInFacts.ts';
 import type { Db } from '../../store/database.ts';
 import { findTenant } from '../../store/tenants.ts';
 import { escapeHtml, htmlDocument } from './document.ts';
@@ -148,7 +148,8 @@ export function signInPageRoutes(app: FastifyInstance, db: Db, providers: Tenant
       if (!/^[A-Za-z0-9_-]{1,128}$/.test(uid)) throw new GatehouseError(400, 'InteractionNotFound', 'This sign-in link is not complete. Go back to the app and sign in again.');
       const tenantId = req.params.tenantId.toLowerCase();
       const pending = await pendingInteraction(provider, { req: req.raw, res: reply.raw }, uid);
-      const [tenant, app] = await Promise.all([findTenant(db, tenantId), findApplicationByAppId(db, tenantId, pending.clientId)]);
+      // Two display names: the tenant's, and the app's (its id and name only, not its secrets and permissions).
+      const [tenant, app] = await Promise.all([findTenant(db, tenantId), applicationForLog(db, tenantId, pending.clientId)]);
       return reply.type('text/html; charset=utf-8').send(signInPage({
         tenantId, tenantName: tenant?.displayName ?? tenantId, uid, clientId: pending.clientId, appName: app?.displayName ?? pending.clientId,
         authenticationContexts: pending.authenticationContexts, userAction: pending.userAction, loginHint: pending.loginHint, transferMethod: pending.transferMethod,
