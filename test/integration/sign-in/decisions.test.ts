@@ -47,6 +47,15 @@ describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6
     assert.equal(o.status, 200, JSON.stringify(o.body));
     return api(`/${flowId}/register`, { displayName, publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) });
   };
+  /** SC-1's outcome: a user who signed in to the portal with a TAP and registered a passkey. */
+  const passkeyHolder = async () => {
+    const u = await newUser();
+    const auth = createSoftAuthenticator();
+    const first = await start({ userAction: 'registerSecurityInformation' });
+    await api(`/${first}/tap`, { username: u.upn, code: u.code });
+    assert.equal((await registerIn(first, auth)).status, 201);
+    return { u, auth };
+  };
   const usePasskey = async (flowId: string, auth: SoftAuthenticator, username: string) => {
     const o = await api(`/${flowId}/passkey/options`, { username });
     assert.equal(o.status, 200, JSON.stringify(o.body));
@@ -110,11 +119,7 @@ describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6
   });
 
   test('SC-2: a passkey holder signing in with a TAP meets PLT-3 (no CA policy caused it); registering is refused until the passkey is used; What-If predicts the same', async () => {
-    const u = await newUser();
-    const auth = createSoftAuthenticator();
-    const first = await start({ userAction: 'registerSecurityInformation' });
-    await api(`/${first}/tap`, { username: u.upn, code: u.code });
-    assert.equal((await registerIn(first, auth)).status, 201);
+    const { u, auth } = await passkeyHolder();
 
     const flowId = await start({ userAction: 'registerSecurityInformation' });
     const r = await api(`/${flowId}/tap`, { username: u.upn, code: u.code });
@@ -211,12 +216,9 @@ describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6
       await h.call('DELETE', `/graph/v1.0/identity/conditionalAccess/policies/${block.body.id}`);
     }
   });
+
   test('a usernameless passkey sign-in can ask for its options at the start (passkeyOptions: {}); the challenge is bound to the new flow and single use', async () => {
-    const u = await newUser();
-    const auth = createSoftAuthenticator();
-    const first = await start({ userAction: 'registerSecurityInformation' });
-    await api(`/${first}/tap`, { username: u.upn, code: u.code });
-    assert.equal((await registerIn(first, auth)).status, 201);
+    const { u, auth } = await passkeyHolder();
 
     const s = await api('', { clientId: t.chat, capabilities: { webauthn: true }, passkeyOptions: {} });
     assert.equal(s.status, 201, JSON.stringify(s.body));
