@@ -7,7 +7,8 @@ import { completedSignIn, SignInRefused } from '../flows/sign-in/flow.ts';
 import { delegatedGraphScope } from './clients.ts';
 import { SIGN_IN_ERRORS } from '../domain/signInErrors.ts';
 import type { Db } from '../store/database.ts';
-import { lockFlow } from '../store/signInFlows.ts';
+import { applicationForLog } from '../store/signInFacts.ts';
+import { lockFlow, type SignInFlow } from '../store/signInFlows.ts';
 import { writeSignIn } from '../store/signIns.ts';
 import { findUser } from '../store/users.ts';
 import { rememberSignInSession } from './refreshLog.ts';
@@ -190,8 +191,9 @@ export async function pendingInteraction(provider: Provider, raw: Raw, uid: stri
  */
 export async function finishInteraction(provider: Provider, db: Db, tenantId: string, raw: Raw, uid: string, flowId: string, now: Date): Promise<string> {
   const pending = await pendingInteraction(provider, raw, uid);
-  const flow = await lockFlow(db, tenantId, flowId, now);
-  if (flow) {
+  // The request's checks run on the flow as completedSignIn locks it, in its transaction (an
+  // unknown, expired or completed flow: completedSignIn refuses it with its own code).
+  const done = await completedSignIn(db, tenantId, flowId, now, async (trx, flow) => {
     const s = flow.state;
     const problems = [
       s.interactionUid !== uid ? `it was started for interaction ${s.interactionUid ?? '(none)'}` : '',
@@ -203,12 +205,10 @@ export async function finishInteraction(provider: Provider, db: Db, tenantId: st
       (s.transferMethod ?? null) !== pending.transferMethod ? `its transfer method is ${s.transferMethod ?? 'none'}, the request's ${pending.transferMethod ?? 'none'}` : '',
     ].filter(Boolean);
     if (problems.length) {
-      throw new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', problems.join('; '));
+      return new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', problems.join('; '));
     }
-    await checkMaxAge(provider, db, tenantId, flow, pending.details.params as { max_age?: unknown; client_id: string }, now);
-  }
-  // An unknown, expired or completed flow: completedSignIn refuses it with its own code.
-  const done = await completedSignIn(db, tenantId, flowId, now);
+    return maxAgeRefusal(trx, tenantId, flow, pending.details.params as { max_age?: unknown; client_id: string }, now);
+  });
   if (done.interactionUid !== uid) {
     throw new InteractionRefused(400, 'InteractionMismatch', 'This sign-in was started for a different request; start again from the app.', `flow ${flowId} is bound to interaction ${done.interactionUid ?? '(none)'}, not ${uid}`);
   }
@@ -269,25 +269,31 @@ export async function abortInteraction(provider: Provider, db: Db, tenantId: str
   return provider.interactionResult(raw.req, raw.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
 }
 
-/** The `max_age` check of `finishInteraction`, on the flow as locked (before completing it). */
-async function checkMaxAge(provider: Provider, db: Db, tenantId: string, flow: NonNullable<Awaited<ReturnType<typeof lockFlow>>>, params: { max_age?: unknown; client_id: string }, now: Date): Promise<void> {
+/**
+ * The `max_age` check of `finishInteraction`, on the flow as locked in the completion's
+ * transaction (before completing it): a sign-in whose last factor is too old gets its sign-in
+ * record, written in that transaction, and the refusal to throw once it has committed.
+ */
+async function maxAgeRefusal(trx: Db, tenantId: string, flow: SignInFlow, params: { max_age?: unknown; client_id: string }, now: Date): Promise<SignInRefused | undefined> {
   const raw = params.max_age;
-  if (raw === undefined || raw === null || raw === '') return;
+  if (raw === undefined || raw === null || raw === '') return undefined;
   const maxAge = Number(raw);
   const performed = flow.state.performed;
-  if (!Number.isFinite(maxAge) || maxAge < 0 || performed.length === 0) return; // oidc-provider validates max_age; no factor: completedSignIn refuses
+  if (!Number.isFinite(maxAge) || maxAge < 0 || performed.length === 0) return undefined; // oidc-provider validates max_age; no factor: completedSignIn refuses
   const last = performed.reduce((a, p) => (p.at > a ? p.at : a), performed[0]!.at);
   const age = Math.floor(now.getTime() / 1000) - Math.floor(Date.parse(last) / 1000);
-  if (age <= maxAge) return;
-  const user = flow.userId ? await findUser(db, tenantId, flow.userId) : undefined;
+  if (age <= maxAge) return undefined;
+  const user = flow.userId ? await findUser(trx, tenantId, flow.userId) : undefined;
+  // The flow is this app's (checked before): its name as the flow keeps it, or as stored.
+  const app = flow.state.appDisplayName ?? (await applicationForLog(trx, tenantId, params.client_id))?.displayName;
   const detail = `max_age: the app asked for an authentication at most ${maxAge} s old; the sign-in's last factor is ${age} s old (${last})`;
-  await writeSignIn(db, tenantId, {
+  await writeSignIn(trx, tenantId, {
     correlationId: flow.state.correlationId,
     user: user ? { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName } : null,
-    app: { appId: params.client_id, displayName: (await provider.Client.find(params.client_id))?.clientName ?? params.client_id },
+    app: { appId: params.client_id, displayName: app ?? params.client_id },
     ipAddress: null,
     status: { errorCode: SIGN_IN_ERRORS.SignInFrequency.code, failureReason: SIGN_IN_ERRORS.SignInFrequency.text, additionalDetails: detail },
     authenticationDetails: [{ authenticationMethod: 'Previously satisfied', succeeded: false, authenticationStepResultDetail: detail }],
   }, now);
-  throw new SignInRefused('SignInFrequency', 409, `The app asks for a sign-in within the last ${maxAge} seconds, and this one is ${age} seconds old. Sign in again.`, undefined, { maxAge, authAgeSeconds: age });
+  return new SignInRefused('SignInFrequency', 409, `The app asks for a sign-in within the last ${maxAge} seconds, and this one is ${age} seconds old. Sign in again.`, undefined, { maxAge, authAgeSeconds: age });
 }

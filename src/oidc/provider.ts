@@ -255,13 +255,18 @@ export class TenantProviders {
         const client = ctx.oidc.client as unknown as { gatehouse_permissions?: string[]; clientId: string } | undefined;
         return { tid: tenant.id, azp: client?.clientId, idtyp: 'app', roles: client?.gatehouse_permissions ?? [] };
       },
-      findAccount: (ctx, sub, token) => {
+      findAccount: async (ctx, sub, token) => {
         // PLT-6: a refresh is decided again (refreshLog.ts); everything else finds the account as before.
         const t = token as { kind?: string; authTime?: number; iat?: number } | undefined;
         if (ctx?.oidc?.route === 'token' && (ctx.oidc.params as { grant_type?: unknown } | undefined)?.grant_type === 'refresh_token' && t?.kind === 'RefreshToken') {
           return refreshAccount(db, tenant.id, ctx, sub, t, clock());
         }
-        return accountFor(db, tenant.id, sub, t);
+        const account = await accountFor(db, tenant.id, sub, t);
+        // DIR-2, PLT-6: a user disabled, deleted or revoked between completing the sign-in and
+        // resuming the authorization gets access_denied at the app, not a server error (without
+        // an account oidc-provider cannot issue the code).
+        if (!account && (ctx?.oidc?.route === 'resume' || ctx?.oidc?.route === 'device_resume')) throw new errors.AccessDenied('the account is disabled or deleted, or its sign-in sessions were revoked; sign in again');
+        return account;
       },
       interactions: { url: (_ctx, interaction) => `/${tenant.id}/sign-in?uid=${interaction.uid}`, policy: signInPolicy() },
       renderError: (ctx, out) => {

@@ -11,6 +11,8 @@ export type FlowDecision = {
 };
 export type SignInFlowState = {
   appId: string | null;
+  /** The app's display name when the flow started, for the steps' sign-in records (LOG-1); absent in older flows. */
+  appDisplayName?: string | null;
   performed: PerformedMethod[];
   /** Passkeys registered in this sign-in (PLT-3 does not count them as existing methods). */
   registeredMethodIds?: string[];
@@ -51,6 +53,37 @@ export async function createFlow(db: Db, tenantId: string, appId: string | null,
   } else {
     await db.insertInto('sign_in_flows').values({ id, tenant_id: tenantId, user_id: null, state: JSON.stringify(state), created_at: now, expires_at: expiresAt }).execute();
   }
+  return { id, tenantId, userId: null, state, expiresAt };
+}
+
+/**
+ * `createFlow` for an app of the tenant, in one statement: the app is looked up (as
+ * signInFacts.applicationForLog looks it up) and the flow, with the app's display name in its state
+ * for the steps' sign-in records, and the optional challenge inserted only when it exists.
+ * Undefined, and nothing stored, when the tenant has no such app (or there is no such tenant).
+ */
+export async function createFlowForApp(db: Db, tenantId: string, appId: string, now: Date, lifetimeMs: number, options: FlowOptions = {},
+  challenge?: { challenge: string; expiresAt: Date }): Promise<SignInFlow | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(appId)) return undefined;
+  const id = randomUUID();
+  const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID(), startedAt: now.toISOString(), ...options };
+  const expiresAt = new Date(now.getTime() + lifetimeMs);
+  // Data-modifying WITH parts run whether or not the final SELECT reads them.
+  const r = await sql<{ display_name: string }>`
+    WITH a AS (
+      SELECT display_name FROM applications WHERE tenant_id = ${tenantId}::uuid AND app_id = ${appId.toLowerCase()}::uuid
+    ), f AS (
+      INSERT INTO sign_in_flows (id, tenant_id, user_id, state, created_at, expires_at)
+      SELECT ${id}::uuid, ${tenantId}::uuid, NULL, ${JSON.stringify(state)}::jsonb || jsonb_build_object('appDisplayName', a.display_name), ${now}::timestamptz, ${expiresAt}::timestamptz FROM a
+      RETURNING id, tenant_id
+    ), c AS (
+      INSERT INTO webauthn_challenges (challenge, tenant_id, flow_id, user_id, purpose, expires_at)
+      SELECT ${challenge?.challenge ?? null}::text, f.tenant_id, f.id::text, NULL, 'authentication', ${challenge?.expiresAt ?? null}::timestamptz FROM f WHERE ${challenge ? 1 : 0}::int = 1
+    )
+    SELECT display_name FROM a`.execute(db);
+  const app = r.rows[0];
+  if (!app) return undefined;
+  state.appDisplayName = app.display_name;
   return { id, tenantId, userId: null, state, expiresAt };
 }
 

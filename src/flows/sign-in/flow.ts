@@ -9,7 +9,7 @@ import type { Db } from '../../store/database.ts';
 import { isForeignKeyViolation } from '../../store/query.ts';
 import { applicationForLog, loadSignInFacts, openPasskeyStep as openPasskeyStepQuery, type SignInFacts } from '../../store/signInFacts.ts';
 import type { StoredFido2Method } from '../../store/passkeys.ts';
-import { createFlow, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow, type SignInFlowState } from '../../store/signInFlows.ts';
+import { createFlow, createFlowForApp, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow, type SignInFlowState } from '../../store/signInFlows.ts';
 import { findTenant } from '../../store/tenants.ts';
 import { FIRST_PARTY_APPS } from '../../domain/directory.ts';
 
@@ -49,19 +49,21 @@ export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, 
   // A user action happens in its first-party app, as What-If assumes too: security info in the
   // My Sign-Ins portal, device registration in the device registration app.
   const appId = requested ?? (options.userAction === 'urn:user:registersecurityinfo' ? firstPartyAppId('securityInfo') : options.userAction === 'urn:user:registerdevice' ? firstPartyAppId('deviceRegistration') : null);
-  if (appId && !(await applicationForLog(db, tenantId, appId))) {
-    // An unknown tenant is reported as such, as before the application.
-    if (!(await findTenant(db, tenantId))) throw new NotFoundError('tenant', tenantId);
-    throw new NotFoundError('application', appId);
-  }
   // The flow's foreign key checks the tenant: one statement on the hot path instead of a lookup first.
+  // For an app, the app's lookup and the flow are that one statement; the app's name goes into the
+  // flow, so the steps' records (stepLogger) don't read it again.
   try {
-    const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge);
-    return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
+    const flow = appId
+      ? await createFlowForApp(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge)
+      : await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge);
+    if (flow) return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
   } catch (err) {
     if (isForeignKeyViolation(err)) throw new NotFoundError('tenant', tenantId);
     throw err;
   }
+  // No such app in this tenant: an unknown tenant is reported as such, as before the application.
+  if (!(await findTenant(db, tenantId))) throw new NotFoundError('tenant', tenantId);
+  throw new NotFoundError('application', appId!);
 }
 
 export async function requireFlow(db: Db, tenantId: string, flowId: string, now: Date): Promise<SignInFlow> {
@@ -210,7 +212,10 @@ export function stepLogger(
   step: { method: string; methodDetail?: string | null; attemptedUserPrincipalName?: string | null },
 ) {
   const recordOf = async (error: SignInErrorName | null, detail: string, decision?: Decision): Promise<SignInRecord> => {
-    const app = flow.state.appId ? await applicationForLog(trx, ctx.tenantId, flow.state.appId) : undefined;
+    // The app's name as the flow's start found it (flows started before it was kept: read now).
+    const app = !flow.state.appId ? undefined
+      : typeof flow.state.appDisplayName === 'string' ? { appId: flow.state.appId.toLowerCase(), displayName: flow.state.appDisplayName }
+        : await applicationForLog(trx, ctx.tenantId, flow.state.appId);
     // A factor that succeeded ends the attempt only when the decision grants; otherwise the
     // record carries the decision's code (interrupted for a challenge or registration, failed for a block).
     const interrupted = error === null && decision && decision.outcome !== 'grant';
@@ -296,16 +301,28 @@ export function amrOf(performed: readonly PerformedMethod[]): string[] {
 }
 
 /**
- * The hand-off to OIDC: a flow whose last decision granted is completed, once. Returns who signed
- * in, how (amr), the authentication contexts met (acr) and when.
+ * What `completedSignIn` runs on the locked flow before completing it, in the completion's
+ * transaction (e.g. the OIDC request's checks, interactions.ts). A refusal it returns is thrown
+ * once the transaction has committed without completing the flow, so what the check wrote (a
+ * sign-in record) is kept. Throwing instead rolls its writes back.
  */
-export async function completedSignIn(db: Db, tenantId: string, flowId: string, now: Date): Promise<{
+export type CompletionCheck = (trx: Db, flow: SignInFlow) => Promise<GatehouseError | undefined>;
+
+/**
+ * The hand-off to OIDC: a flow whose last decision granted is completed, once. Returns who signed
+ * in, how (amr), the authentication contexts met (acr) and when. With `check`, the caller's own
+ * checks run first on the flow as locked (an unknown or expired flow is refused before them), in
+ * the same transaction: one lock, one read of the flow per completion.
+ */
+export async function completedSignIn(db: Db, tenantId: string, flowId: string, now: Date, check?: CompletionCheck): Promise<{
   userId: string; interactionUid: string | null; amr: string[]; acr: string[]; authTime: number; sessionNotAfter: string | null;
   /** What a later non-interactive sign-in (a refresh) is re-decided over: the request and the session of this one. */
   session: Pick<SignInFlowState, 'appId' | 'userAction' | 'authenticationContexts' | 'capabilities' | 'transferMethod' | 'performed' | 'correlationId'>;
 }> {
-  return db.transaction().execute(async (trx) => {
+  const out = await db.transaction().execute(async (trx) => {
     const flow = await requireFlow(trx, tenantId, flowId, now);
+    const refused = check ? await check(trx, flow) : undefined;
+    if (refused) return { refused };
     if (flow.state.completedAt) throw new SignInRefused('FlowExpired', 409, 'This sign-in was already completed; start again.');
     if (!flow.userId || flow.state.decision?.outcome !== 'grant') {
       throw new SignInRefused('FlowNotGranted', 409, `This sign-in is not complete: ${flow.state.decision ? `the last decision was '${flow.state.decision.outcome}'` : 'no factor has been performed'}.`);
@@ -315,13 +332,17 @@ export async function completedSignIn(db: Db, tenantId: string, flowId: string, 
     // auth_time: the most recent authentication of this sign-in (a step-up moves it).
     const last = flow.state.performed.reduce((a, p) => (p.at > a ? p.at : a), flow.state.performed[0]!.at);
     return {
-      userId: flow.userId, interactionUid: flow.state.interactionUid ?? null, amr: amrOf(flow.state.performed), acr: flow.state.decision.acr,
-      authTime: Math.floor(Date.parse(last) / 1000), sessionNotAfter: flow.state.sessionNotAfter ?? null,
-      session: {
-        appId: flow.state.appId, userAction: flow.state.userAction ?? null, authenticationContexts: flow.state.authenticationContexts ?? [],
-        capabilities: flow.state.capabilities ?? { webauthn: false }, transferMethod: flow.state.transferMethod ?? null,
-        performed: flow.state.performed, correlationId: flow.state.correlationId,
+      done: {
+        userId: flow.userId, interactionUid: flow.state.interactionUid ?? null, amr: amrOf(flow.state.performed), acr: flow.state.decision.acr,
+        authTime: Math.floor(Date.parse(last) / 1000), sessionNotAfter: flow.state.sessionNotAfter ?? null,
+        session: {
+          appId: flow.state.appId, userAction: flow.state.userAction ?? null, authenticationContexts: flow.state.authenticationContexts ?? [],
+          capabilities: flow.state.capabilities ?? { webauthn: false }, transferMethod: flow.state.transferMethod ?? null,
+          performed: flow.state.performed, correlationId: flow.state.correlationId,
+        },
       },
     };
   });
+  if ('refused' in out) throw out.refused;
+  return out.done;
 }
