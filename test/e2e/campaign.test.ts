@@ -4,10 +4,10 @@ import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
-import { findApplicationByAppId } from '../../src/store/applications.ts';
-import { startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
+import { publicClientReturningTo, startServerAndBrowser, startStandInApp, tapOnSignInPage, type WebAuthnBrowser } from '../support/browser.ts';
 import { setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
+import { signInsOf } from '../support/records.ts';
 import { assertWhatIfMatchesLatest } from '../support/whatIfCheck.ts';
 
 /**
@@ -44,11 +44,7 @@ describe('SC-7 registration campaign on the sign-in page in Chromium (PLT-5, inj
     const off = await h.call('PATCH', `/graph/v1.0/identity/conditionalAccess/policies/${t.ca002}`, { body: { state: 'disabled' } });
     assert.equal(off.status, 204, JSON.stringify(off.body));
     ({ redirectUri, server: appServer } = await startStandInApp('text/html; charset=utf-8', '<!doctype html><html lang="en"><title>Chat</title><h1>Signed in to Chat</h1></html>'));
-    const app = await findApplicationByAppId(h.database.db, h.tenant.tenantId, t.chat);
-    assert.ok(app);
-    const patched = await h.call('PATCH', `/graph/v1.0/applications/${app.id}`, { body: { spa: { redirectUris: [redirectUri] } } });
-    assert.equal(patched.status, 204, JSON.stringify(patched.body));
-    chat = await client.discovery(new URL(h.tenant.issuer), t.chat, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+    chat = await publicClientReturningTo(h, t.chat, redirectUri);
     if (SCREENSHOTS) mkdirSync(SHOTS_DIR, { recursive: true });
   });
   after(async () => {
@@ -72,8 +68,7 @@ describe('SC-7 registration campaign on the sign-in page in Chromium (PLT-5, inj
     assert.equal(pass.status, 201, JSON.stringify(pass.body));
     return pass.body.temporaryAccessPass as string;
   };
-  const records = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId)
-    .orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const records = (userId: string) => signInsOf(h, userId);
   const snoozeRow = async (userId: string) => h.database.db.selectFrom('campaign_snoozes').selectAll().where('user_id', '=', userId).executeTakeFirst();
   const plt5 = (record: any) => record.gatehouseDecision.platformRules.find((r: any) => r.id === 'PLT-5');
   const shot = async (name: string) => {
@@ -89,10 +84,7 @@ describe('SC-7 registration campaign on the sign-in page in Chromium (PLT-5, inj
     });
     await b.page.goto(url.href);
     await b.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await b.page.getByLabel('User name').fill(user.upn);
-    await b.page.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-    await b.page.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(code);
-    await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await tapOnSignInPage(b.page, user.upn, code);
   };
   const atApp = () => b.page.waitForURL((u) => u.href.startsWith(redirectUri) && u.searchParams.has('code'));
 

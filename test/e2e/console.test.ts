@@ -3,10 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
-import { FIRST_PARTY_APPS } from '../../src/domain/directory.ts';
-import { startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
+import { assertAccessible, startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
 import { setUpCommonTenant } from '../support/commonTenant.ts';
+import {
+  CONSOLE_APP as CONSOLE, SECURITY_READER_ROLE as SECURITY_READER, consoleUser, heading1 as h1, issueTap, openConsole, signInToConsole,
+} from '../support/console.ts';
+import { signInFlowApi } from '../support/flowApi.ts';
 import type { Harness } from '../support/harness.ts';
+import { auditsOf } from '../support/records.ts';
 import { createSoftAuthenticator } from '../support/softAuthenticator.ts';
 
 /**
@@ -24,10 +28,6 @@ import { createSoftAuthenticator } from '../support/softAuthenticator.ts';
  */
 const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1';
 const SHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
-const CONSOLE = FIRST_PARTY_APPS.find((a) => a.key === 'adminConsole')!;
-const SECURITY_READER = '5d6b6bb7-de71-4623-b4af-96380a352509';
-const UA = { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0' };
 
 type Person = { id: string; upn: string; code: string };
 
@@ -50,7 +50,7 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
     await b.cdp.send('Page.setBypassCSP', { enabled: true });
     if (SCREENSHOTS) mkdirSync(SHOTS_DIR, { recursive: true });
     // The init admin's pass is one-time; a multi-use one (TAP-4 replaces it) lets the test sign in again.
-    admin = { id: h.tenant.admin.id, upn: h.tenant.admin.userPrincipalName, code: await issueTap(h.tenant.admin.id) };
+    admin = { id: h.tenant.admin.id, upn: h.tenant.admin.userPrincipalName, code: await issueTap(h, h.tenant.admin.id) };
     reader = await newUser('Reader', [SECURITY_READER]);
     ada = { ...(await newUser('Ada')), passkeyId: '' };
     ada.passkeyId = await provisionPasskey(ada.id, 'Ada laptop');
@@ -62,21 +62,8 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  async function issueTap(userId: string): Promise<string> {
-    const pass = await h.call('POST', `/graph/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return pass.body.temporaryAccessPass as string;
-  }
-  async function newUser(name: string, roles: string[] = []): Promise<Person> {
-    const n = ++seq;
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `${name} Console${n}`, userPrincipalName: `${name.toLowerCase()}.console${n}@contoso.test` } });
-    assert.equal(u.status, 201, JSON.stringify(u.body));
-    for (const role of roles) {
-      const r = await h.call('POST', '/graph/v1.0/roleManagement/directory/roleAssignments', { body: { principalId: u.body.id, roleDefinitionId: role, directoryScopeId: '/' } });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-    }
-    return { id: u.body.id, upn: u.body.userPrincipalName, code: await issueTap(u.body.id) };
-  }
+  const newUser = (name: string, roles: string[] = []): Promise<Person> =>
+    consoleUser(h, `${name} Console${++seq}`, `${name.toLowerCase()}.console${seq}@contoso.test`, roles);
   /** An admin provisions a passkey for the user with a software authenticator (Graph creationOptions). */
   async function provisionPasskey(userId: string, displayName: string): Promise<string> {
     const opts = await h.call('GET', `/graph/v1.0/users/${userId}/authentication/fido2Methods/creationOptions(challengeTimeoutInMinutes=5)`);
@@ -88,50 +75,19 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
     return created.body.id;
   }
   const consoleUrl = (hash = '') => `${h.baseUrl}/${h.tenant.tenantId}/admin${hash}`;
+  const flow = signInFlowApi(() => h);
   const signIns = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select(['id', 'record']).where('user_id', '=', userId)
     .orderBy('created_date_time').orderBy('id').execute()).map((r) => ({ id: r.id, ...(r.record as any) }));
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId)
-    .orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const audits = (userId: string) => auditsOf(h, userId);
 
   const shot = async (p: Page, name: string, fullPage = false) => {
     if (SCREENSHOTS) await p.screenshot({ path: `${SHOTS_DIR}console-${name}.png`, fullPage });
   };
   /** axe-core on the page as it is now: no serious or critical violations. */
-  const axe = async (p: Page, state: string) => {
-    if (!(await p.evaluate(() => typeof (globalThis as any).axe === 'object'))) await p.addScriptTag({ path: AXE });
-    const result = await p.evaluate(async () => {
-      const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    }) as { id: string; impact: string; help: string; nodes: string[] }[];
-    checked.push(state);
-    const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
-  };
-  const h1 = (p: Page, name: string | RegExp) => p.getByRole('heading', { level: 1, name });
+  const axe = async (p: Page, state: string) => { checked.push(await assertAccessible(p, state)); };
   const statusText = (p: Page) => p.locator('#status');
   /** Open a console route and wait for its heading. */
-  const open = async (p: Page, hash: string, heading: string | RegExp) => {
-    await p.goto(consoleUrl(hash));
-    await h1(p, heading).waitFor();
-  };
-
-  /** The console's "Sign in" → the tenant's sign-in page → TAP → back at the console, signed in. */
-  async function signInToConsole(p: Page, who: Person) {
-    await p.goto(consoleUrl());
-    await p.evaluate(() => (globalThis as any).sessionStorage.clear());
-    await p.goto(consoleUrl());
-    await h1(p, 'Sign in to the admin console').waitFor();
-    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await p.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/sign-in`);
-    assert.equal(await p.title(), `Sign in to ${CONSOLE.displayName}`);
-    await p.getByLabel('User name').fill(who.upn);
-    await p.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-    await p.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(who.code);
-    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await p.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/admin` && !u.search);
-    await h1(p, 'Users').waitFor();
-    await p.locator('#who').filter({ hasText: who.upn }).waitFor();
-  }
+  const open = (p: Page, hash: string, heading: string | RegExp) => openConsole(h, p, hash, heading);
 
   // ---- the tests -----------------------------------------------------------------------------
 
@@ -148,7 +104,7 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
     await axe(page, 'signed out');
     await shot(page, '1-signed-out');
 
-    await signInToConsole(page, admin);
+    await signInToConsole(h, page, admin);
     assert.match(await page.locator('#who').innerText(), /Global Administrator/);
     for (const name of ['Users', 'Groups', 'Recovery', 'Sign-ins', 'Audits']) assert.equal(await page.getByRole('navigation').getByRole('link', { name, exact: true }).count(), 1, name);
     assert.equal(await page.getByRole('link', { name: 'Users', exact: true }).getAttribute('aria-current'), 'page');
@@ -243,8 +199,7 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
     assert.equal(await page.getByText(code).count(), 0, 'the code is gone from the page');
 
     // The code shown is the real pass: it signs Grace in (flow API).
-    const started = await h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in`, { token: null, body: { capabilities: { webauthn: true } }, headers: UA });
-    const step = await h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in/${started.body.flowId}/tap`, { token: null, body: { username: grace.upn, code }, headers: UA });
+    const step = await flow.api(`/${await flow.start({})}/tap`, { username: grace.upn, code });
     assert.equal(step.status, 200, JSON.stringify(step.body));
 
     // Reloaded: the pass's metadata, never its code; nothing was kept in the browser either.
@@ -367,7 +322,7 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
       await p.setViewportSize({ width: 1280, height: 800 });
       const cdp: CDPSession = await context.newCDPSession(p);
       await cdp.send('Page.setBypassCSP', { enabled: true });
-      await signInToConsole(p, reader);
+      await signInToConsole(h, p, reader);
       assert.match(await p.locator('#who').innerText(), /Security Reader/);
       assert.match(await p.locator('.not-offered').first().innerText(), /Creating users needs/);
       assert.equal(await p.getByText('Create a user', { exact: true }).count(), 0);
@@ -411,15 +366,9 @@ describe('The admin console in Chromium (issues 6 and 7: users, methods, TAP, lo
     // The common tenant (CA001, CA002), then SC-2 through the flow API. The admin's console token is already issued.
     await setUpCommonTenant(h);
     const cy = await newUser('Cy');
-    const auth = createSoftAuthenticator();
-    const api = (path: string, body: unknown = {}) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body, headers: UA });
-    const start = async () => (await api('', { capabilities: { webauthn: true }, userAction: 'registerSecurityInformation' })).body.flowId as string;
-    const f1 = await start();
-    assert.equal((await api(`/${f1}/tap`, { username: cy.upn, code: cy.code })).status, 200);
-    const o = await api(`/${f1}/register/options`);
-    assert.equal((await api(`/${f1}/register`, { displayName: 'Key', publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) })).status, 201);
-    const f2 = await start();
-    const sc2 = await api(`/${f2}/tap`, { username: cy.upn, code: cy.code });
+    await flow.registerWithTap(cy);
+    const f2 = await flow.start({ userAction: 'registerSecurityInformation' });
+    const sc2 = await flow.api(`/${f2}/tap`, { username: cy.upn, code: cy.code });
     assert.equal(sc2.body.decision.outcome, 'challenge', JSON.stringify(sc2.body));
     const record = (await signIns(cy.id)).at(-1)!;
 

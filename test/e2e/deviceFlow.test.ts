@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
-import { DEVICE_REGISTRATION, setUpCommonTenant } from '../support/commonTenant.ts';
+import { assertAccessible, replayCheckThenClose, startServerAndBrowser, tapOnSignInPage, type WebAuthnBrowser } from '../support/browser.ts';
+import { coverDeviceRegistrationWithCa002, setUpDeviceEnrolment, type CommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
-import { assertEverySignInReplays } from '../support/replayCheck.ts';
-
-const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 
 /**
  * SC-5 in Chromium: a laptop enrols through the OAuth device authorization grant (openid-client
@@ -20,7 +16,7 @@ const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 describe('SC-5 in Chromium: device code flow with a TAP in a browser without WebAuthn', { timeout: 120_000 }, () => {
   let h: Harness;
   let b: WebAuthnBrowser;
-  let common: Awaited<ReturnType<typeof setUpCommonTenant>>;
+  let common: CommonTenant;
   let config: client.Configuration;
   let user = { id: '', upn: '', code: '' };
   const checked: string[] = [];
@@ -31,39 +27,11 @@ describe('SC-5 in Chromium: device code flow with a TAP in a browser without Web
     await b.cdp.send('Page.setBypassCSP', { enabled: true });
     // A browser without WebAuthn: gone before any script of any page runs.
     await b.page.context().addInitScript(() => { delete (globalThis as any).PublicKeyCredential; });
-    common = await setUpCommonTenant(h);
-    const p3 = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/policies', { body: {
-      displayName: 'CA003 Device registration needs MFA', state: 'enabled',
-      conditions: { users: { includeUsers: ['All'] }, applications: { includeUserActions: ['urn:user:registerdevice'] }, clientAppTypes: ['all'] },
-      grantControls: { operator: 'OR', builtInControls: ['mfa'] },
-    } });
-    assert.equal(p3.status, 201, JSON.stringify(p3.body));
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: 'Laptop owner', userPrincipalName: 'laptop@contoso.test' } });
-    assert.equal(u.status, 201, JSON.stringify(u.body));
-    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    user = { id: u.body.id, upn: u.body.userPrincipalName, code: pass.body.temporaryAccessPass };
-    config = await client.discovery(new URL(h.tenant.issuer), DEVICE_REGISTRATION, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+    ({ common, user, config } = await setUpDeviceEnrolment(h));
   });
-  after(async () => {
-    try {
-      if (h) await assertEverySignInReplays(h);
-    } finally {
-      await b?.close();
-      await h?.close();
-    }
-  });
+  after(() => replayCheckThenClose({ h, b })); // WIF-2: every sign-in of these tests replays to its recorded decision
 
-  const axe = async (state: string) => {
-    if (!(await b.page.evaluate(() => typeof (globalThis as any).axe === 'object'))) await b.page.addScriptTag({ path: AXE });
-    const result = await b.page.evaluate(async () => {
-      const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    }) as { id: string; impact: string; help: string; nodes: string[] }[];
-    checked.push(state);
-    const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
-  };
+  const axe = async (state: string) => { checked.push(await assertAccessible(b.page, state)); };
 
   const startDevice = async () => {
     const da = await client.initiateDeviceAuthorization(config, { scope: 'openid profile offline_access' });
@@ -93,10 +61,7 @@ describe('SC-5 in Chromium: device code flow with a TAP in a browser without Web
     // The page reports that this browser can't use passkeys.
     assert.equal(await b.page.evaluate(() => typeof (globalThis as any).PublicKeyCredential), 'undefined');
     assert.equal(await b.page.locator('#passkey-button').isDisabled(), true);
-    await b.page.getByLabel('User name').fill(user.upn);
-    await b.page.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-    await b.page.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(user.code);
-    await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await tapOnSignInPage(b.page, user.upn, user.code);
   };
 
   const lastFlow = async () => (await h.database.db.selectFrom('sign_in_flows').select('state').where('user_id', '=', user.id)
@@ -126,11 +91,7 @@ describe('SC-5 in Chromium: device code flow with a TAP in a browser without Web
   });
 
   test('SC-5 step 2: CA002 applies to device registration: the failure page names CA002 with code 900404; the device gets access_denied', async () => {
-    const original = await h.call('GET', `/graph/v1.0/identity/conditionalAccess/policies/${common.ca002}`);
-    const patched = await h.call('PATCH', `/graph/v1.0/identity/conditionalAccess/policies/${common.ca002}`, { body: {
-      conditions: { ...original.body.conditions, applications: { ...original.body.conditions.applications, excludeApplications: [] } },
-    } });
-    assert.equal(patched.status, 204, JSON.stringify(patched.body));
+    const restore = await coverDeviceRegistrationWithCa002(h, common.ca002);
     try {
       const { da, polled } = await startDevice();
       await enterAndConfirm(da.user_code, false);
@@ -143,7 +104,7 @@ describe('SC-5 in Chromium: device code flow with a TAP in a browser without Web
       await axe('device: refused');
       await assert.rejects(polled, (err: any) => err.error === 'access_denied' && /AADSTS900404/.test(err.error_description));
     } finally {
-      await h.call('PATCH', `/graph/v1.0/identity/conditionalAccess/policies/${common.ca002}`, { body: { conditions: original.body.conditions } });
+      await restore();
     }
   });
 

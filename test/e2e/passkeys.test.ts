@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createCredential, getAssertion, hasNativeWebAuthnJson, parseAuthenticatorData, startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
 import type { Harness } from '../support/harness.ts';
+import { auditsOf } from '../support/records.ts';
 
 /**
  * The browser tier: real Chromium, CDP virtual authenticators, the real server on
@@ -36,8 +37,7 @@ describe('Passkeys from Chromium virtual authenticators (PK-1..PK-6)', { timeout
   };
   /** The user handle the server puts in creation options: the user id's 16 bytes. */
   const userHandleOf = (userId: string) => Buffer.from(userId.replace(/-/g, ''), 'hex').toString('base64url');
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId)
-    .orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const audits = (userId: string) => auditsOf(h, userId);
   const signIns = async (upn: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_principal_name', '=', upn)
     .orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
   /** Graph's audit additionalDetails are [{ key, value }]. */

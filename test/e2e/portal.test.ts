@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createCredential, getAssertion, startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
-import { DEVICE_REGISTRATION, PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
+import { assertAccessible, createCredential, getAssertion, startServerAndBrowser, tapOnSignInPage as tapOnSignInPageIn, type WebAuthnBrowser } from '../support/browser.ts';
+import { DEVICE_REGISTRATION, issueTap, PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
+import { auditsOf, signInsOf } from '../support/records.ts';
 import { assertWhatIfMatchesLatest } from '../support/whatIfCheck.ts';
 
 /**
@@ -22,7 +23,6 @@ import { assertWhatIfMatchesLatest } from '../support/whatIfCheck.ts';
  */
 const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1';
 const SHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 const MINUTE = 60_000;
 
 describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PLT-3, MTH-3, LOG-2)', { timeout: 240_000 }, () => {
@@ -67,11 +67,6 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     assert.equal(u.status, 201, JSON.stringify(u.body));
     return { id: u.body.id as string, upn: u.body.userPrincipalName as string, displayName: u.body.displayName as string };
   };
-  const issueTap = async (userId: string) => {
-    const pass = await h.call('POST', `/graph/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return pass.body.temporaryAccessPass as string;
-  };
   /** An admin provisions a passkey on the given authenticator (Graph creationOptions, on the server's origin). */
   const provisionPasskey = async (userId: string, on: string, displayName: string) => {
     await useOnly(on);
@@ -83,10 +78,8 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return { id: created.body.id as string, credentialId: registration.id as string };
   };
-  const records = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId)
-    .orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId)
-    .orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const records = (userId: string) => signInsOf(h, userId);
+  const audits = (userId: string) => auditsOf(h, userId);
   const passkeyNames = async (userId: string) => (await h.call('GET', `/graph/v1.0/users/${userId}/authentication/fido2Methods`)).body.value.map((m: any) => m.displayName).sort();
   const activeId = () => b.page.evaluate(() => (globalThis as any).document.activeElement?.id as string | undefined);
 
@@ -94,16 +87,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     if (SCREENSHOTS) await b.page.screenshot({ path: `${SHOTS_DIR}portal-${name}.png` });
   };
   /** axe-core on the page as it is now: no serious or critical violations. */
-  const axe = async (state: string) => {
-    if (!(await b.page.evaluate(() => typeof (globalThis as any).axe === 'object'))) await b.page.addScriptTag({ path: AXE });
-    const result = await b.page.evaluate(async () => {
-      const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    }) as { id: string; impact: string; help: string; nodes: string[] }[];
-    checked.push(state);
-    const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
-  };
+  const axe = async (state: string) => { checked.push(await assertAccessible(b.page, state)); };
 
   const listHeading = () => b.page.getByRole('heading', { level: 2, name: 'Your sign-in methods' });
   const methodItem = (text: string) => b.page.locator('#method-list > li').filter({ hasText: text });
@@ -134,12 +118,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     await b.page.getByLabel('User name').fill(upn);
     await b.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   };
-  const tapOnSignInPage = async (upn: string, code: string) => {
-    await b.page.getByLabel('User name').fill(upn);
-    await b.page.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-    await b.page.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(code);
-    await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const tapOnSignInPage = (upn: string, code: string) => tapOnSignInPageIn(b.page, upn, code);
   const backAtPortalList = async () => {
     await b.page.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/my-sign-ins` && !u.search);
     await listHeading().waitFor();
@@ -258,7 +237,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
 
   test('SC-4 PLT-3: the same user signing in with only a TAP is refused, with the rule and both ways forward; the log names PLT-3', async () => {
     assert.ok(ann, 'needs the first test');
-    const code = await issueTap(ann.id);
+    const code = await issueTap(h, ann.id);
     await openSignedOut();
     await toSignInPage('Sign in');
     await tapOnSignInPage(ann.upn, code);
@@ -286,7 +265,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     // The runbook: delete the lost passkey, then issue a TAP.
     const del = await h.call('DELETE', `/graph/v1.0/users/${bob.id}/authentication/fido2Methods/${lost.id}`);
     assert.equal(del.status, 204, JSON.stringify(del.body));
-    const code = await issueTap(bob.id);
+    const code = await issueTap(h, bob.id);
 
     await openSignedOut();
     await toSignInPage('Sign in');
@@ -338,7 +317,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
 
   test('empty state: a user with no methods at all is told to add a passkey', async () => {
     const cy = await newUser('Cy');
-    const code = await issueTap(cy.id);
+    const code = await issueTap(h, cy.id);
     await openSignedOut();
     await toSignInPage('Sign in');
     await tapOnSignInPage(cy.upn, code);
@@ -363,7 +342,7 @@ describe('The My Sign-Ins portal in Chromium (SC-3 step 1, SC-4, SC-6; PLT-1..PL
     try {
       const patched = await h.call('PATCH', path, { body: { conditions: { ...original.conditions, applications: { ...original.conditions.applications, includeApplications: ['All'], excludeApplications: every } } } });
       assert.equal(patched.status, 204, JSON.stringify(patched.body));
-      const code = await issueTap(ann.id);
+      const code = await issueTap(h, ann.id);
       await openSignedOut();
       await toSignInPage('Sign in');
       await tapOnSignInPage(ann.upn, code);

@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { FIRST_PARTY_APPS } from '../../src/domain/directory.ts';
 import { cleanUpRecoveryCases } from '../../src/flows/recovery/cleanup.ts';
-import { createCredential, startServerAndBrowser, type WebAuthnBrowser } from '../support/browser.ts';
-import { PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
+import { assertAccessible, createCredential, startServerAndBrowser, tapOnSignInPage as tapOnSignInPageIn, type WebAuthnBrowser } from '../support/browser.ts';
+import { issueTap, PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
+import { auditsOf, signInsOf } from '../support/records.ts';
 
 /**
  * SC-3 (a lost passkey) end to end in a real Chromium, through the admin console
@@ -38,7 +39,6 @@ import type { Harness } from '../support/harness.ts';
  */
 const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1';
 const SHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 const CONSOLE = FIRST_PARTY_APPS.find((a) => a.key === 'adminConsole')!;
 const DAY = 86_400_000;
 
@@ -109,19 +109,12 @@ describe('SC-3 lost passkey in Chromium: the admin console and the security-info
     assert.equal(u.status, 201, JSON.stringify(u.body));
     return { id: u.body.id, upn: u.body.userPrincipalName, displayName: u.body.displayName };
   };
-  const issueTap = async (userId: string) => {
-    const pass = await h.call('POST', `/graph/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return pass.body.temporaryAccessPass as string;
-  };
   /** Which of the user's authenticators answers a ceremony: the others never do (presence simulation off). */
   const useOnly = async (which: string) => {
     for (const x of [A, B, C]) await b.setPresence(x, x === which);
   };
-  const signIns = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId)
-    .orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as Json);
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId)
-    .orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as Json);
+  const signIns = (userId: string) => signInsOf(h, userId);
+  const audits = (userId: string) => auditsOf(h, userId);
   const passkeys = async (userId: string) => (await h.call('GET', `/graph/v1.0/users/${userId}/authentication/fido2Methods`)).body.value as Json[];
   const getCase = async (id: string) => {
     const r = await h.call('GET', `/api/recovery/cases/${id}`);
@@ -149,16 +142,7 @@ describe('SC-3 lost passkey in Chromium: the admin console and the security-info
     await p.screenshot({ path: `${SHOTS_DIR}sc3-${name}.png` });
   };
   /** axe-core on the page as it is now: no serious or critical violations. */
-  const axe = async (p: Page, state: string) => {
-    if (!(await p.evaluate(() => typeof (globalThis as any).axe === 'object'))) await p.addScriptTag({ path: AXE });
-    const result = await p.evaluate(async () => {
-      const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    }) as { id: string; impact: string; help: string; nodes: string[] }[];
-    checked.push(state);
-    const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
-  };
+  const axe = async (p: Page, state: string) => { checked.push(await assertAccessible(p, state)); };
 
   // ---- the console (admin's tab) --------------------------------------------------------------
 
@@ -223,12 +207,7 @@ describe('SC-3 lost passkey in Chromium: the admin console and the security-info
     await user.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     assert.equal(await user.title(), 'Sign in to My Sign-Ins');
   };
-  const tapOnSignInPage = async (upn: string, code: string) => {
-    await user.getByLabel('User name').fill(upn);
-    await user.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-    await user.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(code);
-    await user.getByRole('button', { name: 'Sign in', exact: true }).click();
-  };
+  const tapOnSignInPage = (upn: string, code: string) => tapOnSignInPageIn(user, upn, code);
   const passkeyOnSignInPage = async (upn: string) => {
     const name = user.getByLabel('User name');
     if ((await name.inputValue()) !== upn) await name.fill(upn);
@@ -247,7 +226,7 @@ describe('SC-3 lost passkey in Chromium: the admin console and the security-info
   };
   /** SC-1 through the portal: a TAP from the admin (Graph), a sign-in with it, a first passkey on `on`. */
   const bootstrapPasskey = async (who: Person, on: string, name: string) => {
-    const code = await issueTap(who.id);
+    const code = await issueTap(h, who.id);
     await openSignedOut();
     await toSignInPage('Sign in');
     await tapOnSignInPage(who.upn, code);

@@ -4,11 +4,12 @@ import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
-import { findApplicationByAppId } from '../../src/store/applications.ts';
-import { startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
-import { PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
+import {
+  assertAccessible, openAuthorization, publicClientReturningTo, replayCheckThenClose, startServerAndBrowser, startStandInApp, tokensAtRedirect, type AuthorizationRequest, type WebAuthnBrowser,
+} from '../support/browser.ts';
+import { newUserWithTap, PORTAL, setUpCommonTenant } from '../support/commonTenant.ts';
 import type { Harness } from '../support/harness.ts';
-import { assertEverySignInReplays } from '../support/replayCheck.ts';
+import { auditsOf, signInsOf } from '../support/records.ts';
 
 /**
  * scenarios.md SC-1 step 3 and SC-2 step 1 on the OIDC sign-in page in a real Chromium, on the
@@ -21,7 +22,6 @@ import { assertEverySignInReplays } from '../support/replayCheck.ts';
  */
 const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1';
 const SHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 
 describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PLT-4)', { timeout: 120_000 }, () => {
   let h: Harness;
@@ -46,68 +46,29 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
     t = await setUpCommonTenant(h);
     ({ redirectUri, server: appServer } = await startStandInApp('text/html; charset=utf-8', '<!doctype html><html lang="en"><title>The app</title><h1>Signed in: the app has a code</h1></html>'));
     // Chat and the My Sign-Ins portal as public clients (SPA redirect URI, PKCE) returning to the stand-in app.
-    for (const appId of [t.chat, PORTAL]) {
-      const app = await findApplicationByAppId(h.database.db, h.tenant.tenantId, appId);
-      assert.ok(app, appId);
-      const patched = await h.call('PATCH', `/graph/v1.0/applications/${app.id}`, { body: { spa: { redirectUris: [redirectUri] } } });
-      assert.equal(patched.status, 204, JSON.stringify(patched.body));
-    }
-    const discover = (appId: string) => client.discovery(new URL(h.tenant.issuer), appId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
-    [chat, portal] = await Promise.all([discover(t.chat), discover(PORTAL)]);
+    chat = await publicClientReturningTo(h, t.chat, redirectUri);
+    portal = await publicClientReturningTo(h, PORTAL, redirectUri);
     if (SCREENSHOTS) mkdirSync(SHOTS_DIR, { recursive: true });
   });
-  after(async () => {
-    try {
-      if (h) await assertEverySignInReplays(h); // WIF-2: every sign-in of these tests replays to its recorded decision
-    } finally {
-      await b?.close();
-      await h?.close();
-      appServer?.close();
-    }
-  });
+  after(() => replayCheckThenClose({ h, b, app: appServer })); // WIF-2: every sign-in of these tests replays to its recorded decision
 
-  const newUserWithTap = async () => {
-    const n = ++seq;
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `Scenario user ${n}`, userPrincipalName: `scenario${n}@contoso.test` } });
-    assert.equal(u.status, 201, JSON.stringify(u.body));
-    // SC-1: a multi-use TAP, 240 minutes.
-    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return { id: u.body.id as string, upn: u.body.userPrincipalName as string, code: pass.body.temporaryAccessPass as string };
-  };
-  const records = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId)
-    .orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId)
-    .orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  /** SC-1: a new user with a multi-use TAP, 240 minutes. */
+  const newUser = () => newUserWithTap(h, `Scenario user ${++seq}`, `scenario${seq}@contoso.test`);
+  const records = (userId: string) => signInsOf(h, userId);
+  const audits = (userId: string) => auditsOf(h, userId);
   const activeId = () => b.page.evaluate(() => (globalThis as any).document.activeElement?.id as string | undefined);
 
   const shot = async (name: string) => {
     if (SCREENSHOTS) await b.page.screenshot({ path: `${SHOTS_DIR}${name}.png` });
   };
   /** axe-core on the page as it is now: no serious or critical violations. */
-  const axe = async (state: string) => {
-    if (!(await b.page.evaluate(() => typeof (globalThis as any).axe === 'object'))) await b.page.addScriptTag({ path: AXE });
-    const result = await b.page.evaluate(async () => {
-      const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    }) as { id: string; impact: string; help: string; nodes: string[] }[];
-    checked.push(state);
-    const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
-  };
+  const axe = async (state: string) => { checked.push(await assertAccessible(b.page, state)); };
 
   /** The app's authorization request, opened in Chromium; resolves on the sign-in page. */
   const openSignIn = async (config: client.Configuration, appName: string) => {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid profile', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    });
-    await b.page.goto(url.href);
-    await b.page.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/sign-in`);
-    await b.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const a = await openAuthorization(b.page, h.tenant.tenantId, config, redirectUri);
     assert.equal(await b.page.title(), `Sign in to ${appName}`);
-    return { config, verifier, state };
+    return a;
   };
   const tapSignIn = async (user: { upn: string; code: string }, shots?: string) => {
     await b.page.getByLabel('User name').fill(user.upn);
@@ -117,13 +78,10 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
     if (shots) await shot(`${shots}-2-tap`);
     await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
-  const tokensAtRedirect = async (a: { config: client.Configuration; verifier: string; state: string }) => {
-    await b.page.waitForURL((u) => u.href.startsWith(redirectUri));
-    return client.authorizationCodeGrant(a.config, new URL(b.page.url()), { pkceCodeVerifier: a.verifier, expectedState: a.state });
-  };
+  const tokensAtApp = (a: AuthorizationRequest) => tokensAtRedirect(b.page, redirectUri, a);
 
   test('SC-1 step 3: a new user with a TAP signs in to Chat; the PLT-4 interrupt (CA002) has them register a passkey and use it; amr has fido', async () => {
-    ada = await newUserWithTap();
+    ada = await newUser();
     const a = await openSignIn(chat, 'Chat');
     await axe('initial');
     await tapSignIn(ada, 'sc1');
@@ -144,7 +102,7 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
     await b.page.getByRole('button', { name: 'Create a passkey' }).click();
 
     // Registered, used at once, completed: the app has a code, the ID token says "fido".
-    const tokens = await tokensAtRedirect(a);
+    const tokens = await tokensAtApp(a);
     await shot('sc1-4-app');
     const claims = tokens.claims()!;
     assert.equal(claims.sub, ada.id);
@@ -195,7 +153,7 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
     await shot('sc2-3-step-up');
     await usePasskey.click();
 
-    const tokens = await tokensAtRedirect(a);
+    const tokens = await tokensAtApp(a);
     const claims = tokens.claims()!;
     assert.equal(claims.sub, ada.id);
     assert.equal(claims.aud, PORTAL);
@@ -215,7 +173,7 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
 
   test('errors: a wrong TAP in the alert region; SC-8 a blocked model fails registration with its reason and code in the alert, audited', async () => {
     assert.ok(adaPasskey, 'needs the SC-1 test first');
-    const bo = await newUserWithTap();
+    const bo = await newUser();
     await openSignIn(chat, 'Chat');
     await tapSignIn({ upn: bo.upn, code: 'WRONG-CODE' });
     const alert = b.page.locator('#alert');
@@ -267,7 +225,7 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
       const off = await h.call('PATCH', caPolicy, { body: { state: 'disabled' } });
       assert.equal(off.status, 204, JSON.stringify(off.body));
 
-      const later = await newUserWithTap();
+      const later = await newUser();
       const a = await openSignIn(chat, 'Chat');
       await tapSignIn(later);
       await b.page.getByRole('heading', { level: 2, name: 'Add a passkey?' }).waitFor();
@@ -275,18 +233,18 @@ describe('Scenarios on the sign-in page in Chromium (SC-1, SC-2, SC-8; PLT-3, PL
       await axe('nudge');
       await shot('sc7-1-nudge');
       await b.page.getByRole('button', { name: 'Not now' }).click();
-      const skipped = (await tokensAtRedirect(a)).claims()!;
+      const skipped = (await tokensAtApp(a)).claims()!;
       assert.equal(skipped.sub, later.id);
       assert.ok((skipped.amr as string[]).includes('tap') && !(skipped.amr as string[]).includes('fido'), JSON.stringify(skipped.amr));
       assert.equal((await h.call('GET', `/graph/v1.0/users/${later.id}/authentication/fido2Methods`)).body.value.length, 0);
 
-      const now = await newUserWithTap();
+      const now = await newUser();
       const c = await openSignIn(chat, 'Chat');
       await tapSignIn(now);
       await b.page.getByRole('button', { name: 'Add a passkey' }).click();
       await b.page.getByLabel('Passkey name').fill('Phone');
       await b.page.getByRole('button', { name: 'Create a passkey' }).click();
-      const added = (await tokensAtRedirect(c)).claims()!;
+      const added = (await tokensAtApp(c)).claims()!;
       assert.equal(added.sub, now.id);
       const methods = (await h.call('GET', `/graph/v1.0/users/${now.id}/authentication/fido2Methods`)).body.value;
       assert.deepEqual(methods.map((m: any) => m.displayName), ['Phone']);

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { createCredential, startServerAndBrowser, startStandInApp, type WebAuthnBrowser } from '../support/browser.ts';
-import type { Harness } from '../support/harness.ts';
-import { assertEverySignInReplays } from '../support/replayCheck.ts';
+import {
+  createCredential, openAuthorization, replayCheckThenClose, startServerAndBrowser, startStandInApp, tapOnSignInPage, tokensAtRedirect, type AuthorizationRequest, type WebAuthnBrowser,
+} from '../support/browser.ts';
+import { issueTap } from '../support/commonTenant.ts';
+import { createWebApp, type Harness } from '../support/harness.ts';
 
 /**
  * The OIDC sign-in page (src/http/pages/signIn.ts, web/sign-in.js) in a real Chromium: the app
@@ -24,19 +26,10 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
     await startServerAndBrowser((p) => { if (p.h) h = p.h; if (p.b) b = p.b; });
     // The app: a stand-in page at its redirect URI (the test reads the code from the URL).
     ({ redirectUri, server: appServer } = await startStandInApp('text/plain', 'the app'));
-    const app = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: 'Chat', web: { redirectUris: [redirectUri] } } });
-    const secret = await h.call('POST', `/graph/v1.0/applications/${app.body.id}/addPassword`, { body: {} });
-    config = await client.discovery(new URL(h.tenant.issuer), app.body.appId, undefined, client.ClientSecretPost(secret.body.secretText), { execute: [client.allowInsecureRequests] });
+    const app = await createWebApp(h, 'Chat', redirectUri);
+    config = await client.discovery(new URL(h.tenant.issuer), app.appId, undefined, client.ClientSecretPost(app.secret), { execute: [client.allowInsecureRequests] });
   });
-  after(async () => {
-    try {
-      if (h) await assertEverySignInReplays(h); // WIF-2: every sign-in of these tests replays to its recorded decision
-    } finally {
-      await b?.close();
-      await h?.close();
-      appServer?.close();
-    }
-  });
+  after(() => replayCheckThenClose({ h, b, app: appServer })); // WIF-2: every sign-in of these tests replays to its recorded decision
 
   const newUser = async () => {
     const n = ++seq;
@@ -44,31 +37,12 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
     assert.equal(u.status, 201, JSON.stringify(u.body));
     return u.body as { id: string; userPrincipalName: string };
   };
-  const issueTap = async (userId: string) => {
-    const pass = await h.call('POST', `/graph/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 60, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return pass.body.temporaryAccessPass as string;
-  };
-  /** The app's authorization request, opened in Chromium; resolves on the sign-in page. */
-  const openSignIn = async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid profile', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    });
-    await b.page.goto(url.href);
-    await b.page.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/sign-in`);
-    await b.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    return { verifier, state };
-  };
-  const tokensAtRedirect = async (a: { verifier: string; state: string }) => {
-    await b.page.waitForURL((u) => u.href.startsWith(redirectUri));
-    return client.authorizationCodeGrant(config, new URL(b.page.url()), { pkceCodeVerifier: a.verifier, expectedState: a.state });
-  };
+  const openSignIn = () => openAuthorization(b.page, h.tenant.tenantId, config, redirectUri);
+  const tokensAtApp = (a: AuthorizationRequest) => tokensAtRedirect(b.page, redirectUri, a);
 
   test('TAP: user name, "Use a Temporary Access Pass", the code; the app gets an ID token whose amr names the TAP', async () => {
     const user = await newUser();
-    const code = await issueTap(user.id);
+    const code = await issueTap(h, user.id, 60);
     const a = await openSignIn();
     assert.equal(await b.page.getAttribute('html', 'lang'), 'en');
     assert.equal(await b.page.title(), 'Sign in to Chat');
@@ -81,7 +55,7 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
     assert.equal(await b.page.evaluate(() => (globalThis as any).document.activeElement?.id), 'tap-code', 'focus moves to the code');
     await codeField.fill(code);
     await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    const tokens = await tokensAtRedirect(a);
+    const tokens = await tokensAtApp(a);
     const claims = tokens.claims()!;
     assert.equal(claims.sub, user.id);
     assert.ok((claims.amr as string[]).includes('tap'), JSON.stringify(claims.amr));
@@ -90,12 +64,9 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
 
   test('a wrong TAP: the alert region says so and the code field is marked invalid and focused', async () => {
     const user = await newUser();
-    await issueTap(user.id);
+    await issueTap(h, user.id, 60);
     await openSignIn();
-    await b.page.getByLabel('User name').fill(user.userPrincipalName);
-    await b.page.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-    await b.page.getByRole('textbox', { name: 'Temporary Access Pass' }).fill('WRONG-CODE');
-    await b.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await tapOnSignInPage(b.page, user.userPrincipalName, 'WRONG-CODE');
     const alert = b.page.getByRole('alert');
     await alert.filter({ hasText: 'not valid' }).waitFor();
     assert.match(await alert.innerText(), /The user name or Temporary Access Pass is not valid\. \(error 50126\)/);
@@ -116,7 +87,7 @@ describe('The sign-in page in Chromium: TAP and passkey for an OIDC app (CA-7, P
     const a = await openSignIn();
     await b.page.getByLabel('User name').fill(user.userPrincipalName);
     await b.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    const tokens = await tokensAtRedirect(a);
+    const tokens = await tokensAtApp(a);
     const claims = tokens.claims()!;
     assert.equal(claims.sub, user.id);
     assert.ok((claims.amr as string[]).includes('fido'), JSON.stringify(claims.amr));

@@ -6,10 +6,17 @@
  * CI installs Chromium and exports CHROMIUM_PATH; without it the tier fails loudly rather than
  * skipping. Never run `playwright install` (downloads are blocked).
  */
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { findApplicationByAppId } from '../../src/store/applications.ts';
 import { freePort, startHarness, type Harness } from './harness.ts';
+import { assertEverySignInReplays } from './replayCheck.ts';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import * as client from 'openid-client';
+
+const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -237,10 +244,79 @@ export async function startServerAndBrowser(started: (parts: { h?: Harness; b?: 
   return { h: hs.value, b: bs.value };
 }
 
+/**
+ * A browser test's after(): WIF-2 first (every sign-in of the file replays to its recorded
+ * decision; skipped when the server never started), then Chromium, the server and the stand-in
+ * app are closed, even when the check failed.
+ */
+export async function replayCheckThenClose(parts: { h?: Harness; b?: WebAuthnBrowser; app?: Server }): Promise<void> {
+  try {
+    if (parts.h) await assertEverySignInReplays(parts.h);
+  } finally {
+    await parts.b?.close();
+    await parts.h?.close();
+    parts.app?.close();
+  }
+}
+
 /** A stand-in app at a redirect URI on loopback: it answers every request with `body`; tests read the code from the URL. */
 export async function startStandInApp(contentType: string, body: string): Promise<{ redirectUri: string; server: Server }> {
   const port = await freePort();
   const server = createServer((_req, res) => res.writeHead(200, { 'content-type': contentType }).end(body));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { redirectUri: `http://127.0.0.1:${port}/callback`, server };
+}
+
+/**
+ * axe-core on the page as it is now: no serious or critical violations. Returns the state's name
+ * for a tally (`checked.push(await assertAccessible(page, state))`). The page's CSP refuses the
+ * injected script unless the test sets `Page.setBypassCSP`.
+ */
+export async function assertAccessible(p: Page, state: string): Promise<string> {
+  if (!(await p.evaluate(() => typeof (globalThis as any).axe === 'object'))) await p.addScriptTag({ path: AXE });
+  const result = await p.evaluate(async () => {
+    const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
+    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
+  }) as { id: string; impact: string; help: string; nodes: string[] }[];
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
+  return state;
+}
+
+/** The tenant's sign-in page: user name, "Use a Temporary Access Pass", the code, "Sign in". */
+export async function tapOnSignInPage(p: Page, upn: string, code: string): Promise<void> {
+  await p.getByLabel('User name').fill(upn);
+  await p.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
+  await p.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(code);
+  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** Makes the tenant's app `appId` a public client (SPA redirect URI, PKCE) returning to `redirectUri` (PATCH, 204); returns openid-client's configuration for it. */
+export async function publicClientReturningTo(h: Harness, appId: string, redirectUri: string): Promise<client.Configuration> {
+  const app = await findApplicationByAppId(h.database.db, h.tenant.tenantId, appId);
+  assert.ok(app, appId);
+  const patched = await h.call('PATCH', `/graph/v1.0/applications/${app.id}`, { body: { spa: { redirectUris: [redirectUri] } } });
+  assert.equal(patched.status, 204, JSON.stringify(patched.body));
+  return client.discovery(new URL(h.tenant.issuer), appId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+}
+
+export type AuthorizationRequest = { config: client.Configuration; verifier: string; state: string };
+
+/** The app's authorization request (code + PKCE, `openid profile`) opened in Chromium; resolves on the tenant's sign-in page. */
+export async function openAuthorization(p: Page, tenantId: string, config: client.Configuration, redirectUri: string): Promise<AuthorizationRequest> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid profile', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  await p.goto(url.href);
+  await p.waitForURL((u) => u.pathname === `/${tenantId}/sign-in`);
+  await p.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  return { config, verifier, state };
+}
+
+/** The browser back at the app's redirect URI: the app redeems the code (state and PKCE checked) and gets its tokens. */
+export async function tokensAtRedirect(p: Page, redirectUri: string, a: AuthorizationRequest): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+  await p.waitForURL((u) => u.href.startsWith(redirectUri));
+  return client.authorizationCodeGrant(a.config, new URL(p.url()), { pkceCodeVerifier: a.verifier, expectedState: a.state });
 }

@@ -1,20 +1,24 @@
 /**
  * The admin console in Chromium, for the console's browser tests: open a route, sign in through
- * the tenant's sign-in page with a Temporary Access Pass, run axe-core, take screenshots. The
- * steps are those of test/e2e/console.test.ts (whose own copies stay there).
+ * the tenant's sign-in page with a Temporary Access Pass, run axe-core, take screenshots; used by
+ * test/e2e/console.test.ts and consolePolicies.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { FIRST_PARTY_APPS } from '../../src/domain/directory.ts';
+import { tapOnSignInPage } from './browser.ts';
+import { issueTap } from './commonTenant.ts';
 import type { Harness } from './harness.ts';
+
+export { assertAccessible } from './browser.ts';
+export { issueTap } from './commonTenant.ts';
 
 export const CONSOLE_APP = FIRST_PARTY_APPS.find((a) => a.key === 'adminConsole')!;
 export const SECURITY_READER_ROLE = '5d6b6bb7-de71-4623-b4af-96380a352509';
 export const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1';
 const SHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
 
 export type ConsolePerson = { id: string; upn: string; code: string };
 
@@ -25,13 +29,6 @@ export const heading1 = (p: Page, name: string | RegExp) => p.getByRole('heading
 export async function openConsole(h: Harness, p: Page, hash: string, heading: string | RegExp): Promise<void> {
   await p.goto(consoleUrl(h, hash));
   await heading1(p, heading).waitFor();
-}
-
-/** A multi-use TAP for the user (TAP-4 replaces any other), so a test can sign in with it. */
-export async function issueTap(h: Harness, userId: string): Promise<string> {
-  const pass = await h.call('POST', `/graph/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-  assert.equal(pass.status, 201, JSON.stringify(pass.body));
-  return pass.body.temporaryAccessPass as string;
 }
 
 /** A user with the given directory roles and a multi-use TAP. */
@@ -53,25 +50,11 @@ export async function signInToConsole(h: Harness, p: Page, who: ConsolePerson): 
   await heading1(p, 'Sign in to the admin console').waitFor();
   await p.getByRole('button', { name: 'Sign in', exact: true }).click();
   await p.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/sign-in`);
-  await p.getByLabel('User name').fill(who.upn);
-  await p.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
-  await p.getByRole('textbox', { name: 'Temporary Access Pass' }).fill(who.code);
-  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+  assert.equal(await p.title(), `Sign in to ${CONSOLE_APP.displayName}`);
+  await tapOnSignInPage(p, who.upn, who.code);
   await p.waitForURL((u) => u.pathname === `/${h.tenant.tenantId}/admin` && !u.search);
   await heading1(p, 'Users').waitFor();
   await p.locator('#who').filter({ hasText: who.upn }).waitFor();
-}
-
-/** axe-core on the page as it is now: no serious or critical violations. Returns the state's name for a tally. */
-export async function assertAccessible(p: Page, state: string): Promise<string> {
-  if (!(await p.evaluate(() => typeof (globalThis as any).axe === 'object'))) await p.addScriptTag({ path: AXE });
-  const result = await p.evaluate(async () => {
-    const r = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-  }) as { id: string; impact: string; help: string; nodes: string[] }[];
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `axe-core, ${state}: ${JSON.stringify(bad, null, 2)}`);
-  return state;
 }
 
 /** With GATEHOUSE_SCREENSHOTS=1: docs/screenshots/{name}.png of the viewport, scrolled to `top` (a CSS selector) or to the page's top. */

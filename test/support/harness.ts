@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
@@ -115,6 +116,15 @@ export async function clientCredentialsToken(tokenEndpoint: string, clientId: st
   const body = (await res.json()) as { access_token?: string; error?: string };
   if (!body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
+}
+
+/** A confidential web app (Graph: created 201, a client secret added 200) redirecting to `redirectUri`; returns its appId and secret. */
+export async function createWebApp(h: Harness, displayName: string, redirectUri: string): Promise<{ appId: string; secret: string }> {
+  const app = await h.call('POST', '/graph/v1.0/applications', { body: { displayName, web: { redirectUris: [redirectUri] } } });
+  assert.equal(app.status, 201, JSON.stringify(app.body));
+  const secret = await h.call('POST', `/graph/v1.0/applications/${app.body.id}/addPassword`, { body: {} });
+  assert.equal(secret.status, 200, JSON.stringify(secret.body));
+  return { appId: app.body.appId as string, secret: secret.body.secretText as string };
 }
 
 /** A loopback port nobody listens on right now (the public URL must be known before start). */

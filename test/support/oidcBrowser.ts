@@ -2,6 +2,8 @@
  * A browser for OIDC tests without Chromium: fetch with a cookie jar and manual redirects, so a
  * test sees every hop of an authorization request.
  */
+import assert from 'node:assert/strict';
+import * as client from 'openid-client';
 
 /** A browser's cookies, enough for oidc-provider: name, value and path; expired ones removed. */
 export class CookieJar {
@@ -56,4 +58,19 @@ export class Browser {
     }
     throw new Error(`too many redirects from ${url}`);
   }
+}
+
+/**
+ * The app's authorization request (code + PKCE S256, a fresh state; `params` add to or override
+ * them: redirect_uri, scope, nonce, …) sent by `browser`: a 303 to the tenant's sign-in page.
+ * Returns what redeeming the code needs, the sign-in page's URL and its interaction uid.
+ */
+export async function authorize(browser: Browser, config: client.Configuration, params: Record<string, string>): Promise<{ verifier: string; state: string; page: URL; uid: string }> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, { state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params });
+  const res = await browser.request(url);
+  assert.equal(res.status, 303, await res.text());
+  const page = new URL(res.headers.get('location')!, url);
+  return { verifier, state, page, uid: page.searchParams.get('uid')! };
 }

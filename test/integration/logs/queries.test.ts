@@ -9,8 +9,8 @@ import { writeSignIn } from '../../../src/store/signIns.ts';
 import { statements as migration0005 } from '../../../src/store/migrations/0005_log_queries.ts';
 import { sql } from 'kysely';
 import { clientCredentialsToken, startHarness, type Harness } from '../../support/harness.ts';
-import { setUpCommonTenant } from '../../support/commonTenant.ts';
-import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
+import { newUserWithTap, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { signInFlowApi } from '../../support/flowApi.ts';
 
 /**
  * LOG-4 over LOG-1/LOG-2 records: `/auditLogs/signIns` and `/auditLogs/directoryAudits` with
@@ -30,30 +30,12 @@ describe('audit log queries (LOG-1, LOG-2, LOG-4)', () => {
   const SIGN_INS = '/graph/v1.0/auditLogs/signIns';
   const AUDITS = '/graph/v1.0/auditLogs/directoryAudits';
   const q = (path: string, params: Record<string, string>, token?: string) => h.call('GET', `${path}?${new URLSearchParams(params)}`, token === undefined ? {} : { token });
-  const api = (path: string, body: unknown = {}) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0' } });
-  const newUser = async () => {
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `Log user ${++seq}`, userPrincipalName: `log${seq}@contoso.test` } });
-    assert.equal(u.status, 201, JSON.stringify(u.body));
-    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return { id: u.body.id as string, upn: u.body.userPrincipalName as string, code: pass.body.temporaryAccessPass as string };
-  };
-  const start = async (body: Record<string, unknown>) => {
-    const r = await api('', { capabilities: { webauthn: true }, ...body });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.flowId as string;
-  };
-  const registerIn = async (flowId: string, auth: SoftAuthenticator) => {
-    const o = await api(`/${flowId}/register/options`);
-    assert.equal(o.status, 200, JSON.stringify(o.body));
-    return api(`/${flowId}/register`, { displayName: 'My key', publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) });
-  };
+  const { api, start, registerWithTap } = signInFlowApi(() => h);
+  const newUser = () => newUserWithTap(h, `Log user ${++seq}`, `log${seq}@contoso.test`);
   /** A user who registered a passkey with their TAP (SC-1), holding the TAP still (SC-2's starting point). */
   const passkeyHolder = async () => {
     const u = await newUser();
-    const first = await start({ userAction: 'registerSecurityInformation' });
-    assert.equal((await api(`/${first}/tap`, { username: u.upn, code: u.code })).status, 200);
-    assert.equal((await registerIn(first, createSoftAuthenticator())).status, 201);
+    await registerWithTap(u);
     return u;
   };
   /** Every page of a query, following @odata.nextLink. */

@@ -7,9 +7,9 @@ import { importPolicies } from '../../../src/flows/policies/import.ts';
 import { replaySignIn } from '../../../src/flows/logs/replay.ts';
 import { addPassword, createApplication, grantPermissions } from '../../../src/store/applications.ts';
 import { clientCredentialsToken, startHarness, type Harness } from '../../support/harness.ts';
-import { DEVICE_REGISTRATION, PHISHING_RESISTANT, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { DEVICE_REGISTRATION, newUserWithTap, PHISHING_RESISTANT, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { signInFlowApi } from '../../support/flowApi.ts';
 import { assertEverySignInReplays } from '../../support/replayCheck.ts';
-import { createSoftAuthenticator } from '../../support/softAuthenticator.ts';
 
 /**
  * WIF-2: replay of logged sign-ins (against the policies they were decided under, the current
@@ -26,18 +26,8 @@ describe('replay and impact analysis (WIF-2, SIG-1, LOG-1)', () => {
   const tenantId = () => h.tenant.tenantId;
   const operator = { kind: 'operator', name: 'test' } as const;
 
-  const api = (path: string, body: unknown = {}) => h.call('POST', `/api/flows/${tenantId()}/sign-in${path}`, { token: null, body, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0' } });
-  const newUser = async () => {
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `Replay user ${++seq}`, userPrincipalName: `replay${seq}@contoso.test` } });
-    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return { id: u.body.id as string, upn: u.body.userPrincipalName as string, code: pass.body.temporaryAccessPass as string };
-  };
-  const start = async (body: Record<string, unknown>) => {
-    const r = await api('', { capabilities: { webauthn: true }, ...body });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.flowId as string;
-  };
+  const { api, start, registerWithTap } = signInFlowApi(() => h);
+  const newUser = () => newUserWithTap(h, `Replay user ${++seq}`, `replay${seq}@contoso.test`);
   const lastRecordId = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('id').where('user_id', '=', userId).orderBy('created_date_time', 'desc').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
   const replay = (id: string, body?: unknown, token?: string) => h.call('POST', `/graph/v1.0/auditLogs/signIns/${id}/gatehouseReplay`, { body: body ?? {}, ...(token ? { token } : {}) });
   const impact = (body: unknown, token?: string) => h.call('POST', '/graph/v1.0/identity/conditionalAccess/gatehouseImpact', { body, ...(token ? { token } : {}) });
@@ -83,11 +73,7 @@ describe('replay and impact analysis (WIF-2, SIG-1, LOG-1)', () => {
     // SC-2: a passkey holder signing in with a TAP at the portal meets PLT-3.
     const c = await newUser();
     users.c = c;
-    const auth = createSoftAuthenticator();
-    const f3 = await start({ userAction: 'registerSecurityInformation' });
-    await api(`/${f3}/tap`, { username: c.upn, code: c.code });
-    const o = await api(`/${f3}/register/options`);
-    assert.equal((await api(`/${f3}/register`, { displayName: 'Key', publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) })).status, 201);
+    await registerWithTap(c);
     const f4 = await start({ userAction: 'registerSecurityInformation' });
     const sc2 = await api(`/${f4}/tap`, { username: c.upn, code: c.code });
     assert.equal(sc2.body.decision.outcome, 'challenge');

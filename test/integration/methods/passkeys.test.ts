@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
 import { clientCredentialsToken, startHarness, type Harness } from '../../support/harness.ts';
+import { auditsOf, signInsOf } from '../../support/records.ts';
 import { addPassword, createApplication, grantPermissions } from '../../../src/store/applications.ts';
 
 const YUBIKEY_5 = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
@@ -32,8 +33,8 @@ describe('Passkeys over real HTTP with a software authenticator (PK-1..PK-6)', (
     const r = await h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in/${id}/passkey`, { token: null, body: { credential } });
     return { ...r, options: o.body, credential, flowId: id };
   };
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId).orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
-  const signIns = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId).orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const audits = (userId: string) => auditsOf(h, userId);
+  const signIns = (userId: string) => signInsOf(h, userId);
 
   test('PK-1/PK-5: admin provisioning registers a discoverable, UV-verified passkey with its model name; audited', async () => {
     const u = await newUser();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startHarness, type Harness } from '../../support/harness.ts';
+import { auditsOf } from '../../support/records.ts';
 
 describe('Temporary Access Pass over the Graph API and the sign-in flow API (TAP-1..TAP-10)', () => {
   let h: Harness;
@@ -17,7 +18,7 @@ describe('Temporary Access Pass over the Graph API and the sign-in flow API (TAP
   const startFlow = async () => (await h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in`, { token: null, body: {} })).body.flowId as string;
   const tapSignIn = async (username: string, code: string, flowId?: string) =>
     h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in/${flowId ?? await startFlow()}/tap`, { token: null, body: { username, code } });
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId).orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const audits = (userId: string) => auditsOf(h, userId);
   const signIns = async (upn: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_principal_name', '=', upn).orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
 
   test('TAP-2: every policy bound is refused with a 400 naming the bound, and the refusal is audited', async () => {

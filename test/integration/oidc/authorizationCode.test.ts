@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { freePort, startHarness, type Harness } from '../../support/harness.ts';
-import { Browser } from '../../support/oidcBrowser.ts';
+import { createWebApp, freePort, startHarness, type Harness } from '../../support/harness.ts';
+import { authorize as authorizeIn, Browser } from '../../support/oidcBrowser.ts';
 
 /**
  * An app signs a user in over OIDC authorization code + PKCE, and the interaction is a Gatehouse
@@ -22,11 +22,7 @@ describe('OIDC authorization code + PKCE with the Gatehouse sign-in flow (CA-7, 
     h = await startHarness();
     // Nobody listens there: the test reads the code from the redirect's Location.
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-    const w = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: 'Chat', web: { redirectUris: [redirectUri] } } });
-    assert.equal(w.status, 201, JSON.stringify(w.body));
-    const secret = await h.call('POST', `/graph/v1.0/applications/${w.body.id}/addPassword`, { body: {} });
-    assert.equal(secret.status, 200, JSON.stringify(secret.body));
-    Object.assign(web, { appId: w.body.appId, secret: secret.body.secretText });
+    Object.assign(web, await createWebApp(h, 'Chat', redirectUri));
     const s = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: 'Chat SPA', spa: { redirectUris: [redirectUri] } } });
     assert.equal(s.status, 201, JSON.stringify(s.body));
     spa.appId = s.body.appId;
@@ -48,17 +44,8 @@ describe('OIDC authorization code + PKCE with the Gatehouse sign-in flow (CA-7, 
 
   /** The app sends the browser to the authorization endpoint; the browser lands on the sign-in page. */
   const authorize = async (config: client.Configuration, browser: Browser, extra: Record<string, string> = {}) => {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid profile email offline_access', state, nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
-    });
-    const res = await browser.request(url);
-    assert.equal(res.status, 303, await res.text());
-    const page = new URL(res.headers.get('location')!, url);
-    return { verifier, state, nonce, page, uid: page.searchParams.get('uid')! };
+    return { ...(await authorizeIn(browser, config, { redirect_uri: redirectUri, scope: 'openid profile email offline_access', nonce, ...extra })), nonce };
   };
 
   /** What the page's script does: start a flow for the interaction, sign in with the TAP. */

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import * as client from 'openid-client';
 import { FIRST_PARTY_APPS } from '../../../src/domain/directory.ts';
 import { startHarness, type Harness } from '../../support/harness.ts';
-import { Browser } from '../../support/oidcBrowser.ts';
+import { authorize, Browser } from '../../support/oidcBrowser.ts';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
 
 const PORTAL = FIRST_PARTY_APPS.find((a) => a.key === 'securityInfo')!.appId;
@@ -46,15 +46,7 @@ describe('delegated Graph tokens: /me for the portal, roles for the console (MTH
   const signIn = async (appId: string, user: { upn: string; code: string }, factor: 'tap' | SoftAuthenticator = 'tap', expect: 'grant' | 'challenge' = 'grant', scope = 'openid') => {
     const config = await client.discovery(new URL(h.tenant.issuer), appId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
     const browser = new Browser();
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectFor(appId), scope, state, resource: `${h.baseUrl}/graph`,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    });
-    const res = await browser.request(url);
-    assert.equal(res.status, 303, await res.text());
-    const uid = new URL(res.headers.get('location')!, url).searchParams.get('uid')!;
+    const { verifier, state, uid } = await authorize(browser, config, { redirect_uri: redirectFor(appId), scope, resource: `${h.baseUrl}/graph` });
     const started = await flowApi('', { clientId: appId, interactionUid: uid, capabilities: { webauthn: true }, ...(appId === PORTAL ? { userAction: 'urn:user:registersecurityinfo' } : {}) });
     assert.equal(started.status, 201, JSON.stringify(started.body));
     const flowId = started.body.flowId as string;

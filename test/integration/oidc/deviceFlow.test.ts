@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { initTenant } from '../../../src/flows/init/flow.ts';
-import { DEVICE_REGISTRATION, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { coverDeviceRegistrationWithCa002, DEVICE_REGISTRATION, setUpDeviceEnrolment, type CommonTenant } from '../../support/commonTenant.ts';
 import { startHarness, type Harness } from '../../support/harness.ts';
 import { Browser } from '../../support/oidcBrowser.ts';
 import { assertEverySignInReplays } from '../../support/replayCheck.ts';
@@ -23,27 +23,14 @@ const xsrfOf = (html: string) => /name="xsrf" value="([^"]+)"/.exec(html)?.[1] ?
 
 describe('SC-5 device enrolment with a TAP: OAuth device authorization grant (CA-2, CA-6, PLT-4, PLT-5, LOG-1)', () => {
   let h: Harness;
-  let common: Awaited<ReturnType<typeof setUpCommonTenant>>;
+  let common: CommonTenant;
   let ca003 = '';
   let user = { id: '', upn: '', code: '' };
   let config: client.Configuration;
 
   before(async () => {
     h = await startHarness();
-    common = await setUpCommonTenant(h);
-    const p3 = await h.call('POST', '/graph/v1.0/identity/conditionalAccess/policies', { body: {
-      displayName: 'CA003 Device registration needs MFA', state: 'enabled',
-      conditions: { users: { includeUsers: ['All'] }, applications: { includeUserActions: ['urn:user:registerdevice'] }, clientAppTypes: ['all'] },
-      grantControls: { operator: 'OR', builtInControls: ['mfa'] },
-    } });
-    assert.equal(p3.status, 201, JSON.stringify(p3.body));
-    ca003 = p3.body.id;
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: 'Laptop owner', userPrincipalName: 'laptop@contoso.test' } });
-    assert.equal(u.status, 201, JSON.stringify(u.body));
-    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    user = { id: u.body.id, upn: u.body.userPrincipalName, code: pass.body.temporaryAccessPass };
-    config = await client.discovery(new URL(h.tenant.issuer), DEVICE_REGISTRATION, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+    ({ common, ca003, user, config } = await setUpDeviceEnrolment(h));
   });
   after(async () => {
     try {
@@ -181,11 +168,7 @@ describe('SC-5 device enrolment with a TAP: OAuth device authorization grant (CA
   });
 
   test('SC-5 step 2: CA002 no longer excludes device registration: PLT-4 can\'t register in this client (900404 naming CA002); the device gets access_denied; the record says why', async () => {
-    const original = await h.call('GET', `/graph/v1.0/identity/conditionalAccess/policies/${common.ca002}`);
-    const patched = await h.call('PATCH', `/graph/v1.0/identity/conditionalAccess/policies/${common.ca002}`, { body: {
-      conditions: { ...original.body.conditions, applications: { ...original.body.conditions.applications, excludeApplications: [] } },
-    } });
-    assert.equal(patched.status, 204, JSON.stringify(patched.body));
+    const restore = await coverDeviceRegistrationWithCa002(h, common.ca002);
     try {
       const { da, polled } = await startDevice();
       const browser = new Browser();
@@ -226,8 +209,7 @@ describe('SC-5 device enrolment with a TAP: OAuth device authorization grant (CA
       assert.equal(ca2.result, 'failure', JSON.stringify(ca2));
       assert.ok(refused.authenticationRequirementPolicies.some((p: any) => JSON.stringify(p).includes('PLT-4')), JSON.stringify(refused.authenticationRequirementPolicies));
     } finally {
-      const restored = await h.call('PATCH', `/graph/v1.0/identity/conditionalAccess/policies/${common.ca002}`, { body: { conditions: original.body.conditions } });
-      assert.equal(restored.status, 204, JSON.stringify(restored.body));
+      await restore();
     }
   });
 

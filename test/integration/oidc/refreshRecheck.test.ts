@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { freePort, startHarness, type Harness } from '../../support/harness.ts';
-import { Browser } from '../../support/oidcBrowser.ts';
+import { createWebApp, freePort, startHarness, type Harness } from '../../support/harness.ts';
+import { authorize, Browser } from '../../support/oidcBrowser.ts';
 import { assertEverySignInReplays } from '../../support/replayCheck.ts';
 
 /**
@@ -25,11 +25,7 @@ describe('refresh re-decides Conditional Access (PLT-6, SIG-1, LOG-1)', () => {
   before(async () => {
     h = await startHarness({ clock: () => new Date(Date.now() + offsetMs) });
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-    const w = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: 'Chat', web: { redirectUris: [redirectUri] } } });
-    assert.equal(w.status, 201, JSON.stringify(w.body));
-    const secret = await h.call('POST', `/graph/v1.0/applications/${w.body.id}/addPassword`, { body: {} });
-    assert.equal(secret.status, 200, JSON.stringify(secret.body));
-    Object.assign(web, { appId: w.body.appId, secret: secret.body.secretText });
+    Object.assign(web, await createWebApp(h, 'Chat', redirectUri));
   });
   after(async () => {
     try {
@@ -62,15 +58,7 @@ describe('refresh re-decides Conditional Access (PLT-6, SIG-1, LOG-1)', () => {
     assert.equal(pass.status, 201, JSON.stringify(pass.body));
     const config = await discover();
     const browser = new Browser();
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid profile offline_access', state,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    });
-    const res = await browser.request(url);
-    assert.equal(res.status, 303, await res.text());
-    const uid = new URL(res.headers.get('location')!, url).searchParams.get('uid')!;
+    const { verifier, state, uid } = await authorize(browser, config, { redirect_uri: redirectUri, scope: 'openid profile offline_access' });
     const started = await flowApi('', { clientId: web.appId, interactionUid: uid, capabilities: { webauthn: false } });
     const step = await flowApi(`/${started.body.flowId}/tap`, { username: u.body.userPrincipalName, code: pass.body.temporaryAccessPass });
     assert.equal(step.status, 200, JSON.stringify(step.body));

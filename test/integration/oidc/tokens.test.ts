@@ -2,57 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { freePort, startHarness, type Harness } from '../../support/harness.ts';
+import { createWebApp, freePort, startHarness, type Harness } from '../../support/harness.ts';
+import { authorize, Browser } from '../../support/oidcBrowser.ts';
 import { cappedTtl, grantTtlFor } from '../../../src/oidc/tokenLifetimes.ts';
 
 /**
  * Tokens of user sign-ins: TAP-8 (tokens obtained with a pass end no later than the pass), LOG-1
  * (a refresh is a non-interactive sign-in with its own record) and `max_age` at completion.
- * The browser is fetch with a cookie jar, as in authorizationCode.test.ts.
+ * The browser is fetch with a cookie jar (test/support/oidcBrowser.ts).
  */
-
-class Browser {
-  readonly #cookies = new Map<string, { value: string; path: string }>();
-
-  #store(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';').map((s) => s.trim());
-      const eq = pair!.indexOf('=');
-      const path = attrs.find((a) => /^path=/i.test(a))?.slice(5) || '/';
-      const expired = attrs.some((a) => /^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()) || attrs.some((a) => /^max-age=0$/i.test(a));
-      const key = `${pair!.slice(0, eq)};${path}`;
-      const value = pair!.slice(eq + 1);
-      if (expired || value === '') this.#cookies.delete(key);
-      else this.#cookies.set(key, { value, path });
-    }
-  }
-
-  async request(url: string | URL, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-    const u = new URL(url);
-    const headers: Record<string, string> = { accept: 'text/html,application/json' };
-    const cookie = [...this.#cookies.entries()]
-      .filter(([, c]) => u.pathname === c.path || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
-      .map(([k, c]) => `${k.split(';')[0]}=${c.value}`).join('; ');
-    if (cookie) headers.cookie = cookie;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(u, { method: init.method ?? 'GET', headers, redirect: 'manual', body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-    this.#store(res);
-    return res;
-  }
-
-  async follow(url: string | URL, stopAt: string): Promise<URL> {
-    let current = new URL(url);
-    for (let i = 0; i < 10; i++) {
-      if (current.href.startsWith(stopAt)) return current;
-      const res = await this.request(current);
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) throw new Error(`stopped at ${current.href} with ${res.status}: ${await res.text()}`);
-      await res.body?.cancel();
-      current = new URL(location, current);
-    }
-    throw new Error(`too many redirects from ${url}`);
-  }
-}
 
 type SignInRow = { record: any };
 
@@ -65,11 +23,7 @@ describe('user tokens: TAP-8 lifetimes, LOG-1 refresh records, max_age', () => {
   before(async () => {
     h = await startHarness();
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-    const w = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: 'Tokens app', web: { redirectUris: [redirectUri] } } });
-    assert.equal(w.status, 201, JSON.stringify(w.body));
-    const secret = await h.call('POST', `/graph/v1.0/applications/${w.body.id}/addPassword`, { body: {} });
-    assert.equal(secret.status, 200, JSON.stringify(secret.body));
-    Object.assign(web, { appId: w.body.appId, secret: secret.body.secretText });
+    Object.assign(web, await createWebApp(h, 'Tokens app', redirectUri));
   });
   after(async () => { await h.close(); });
 
@@ -89,16 +43,8 @@ describe('user tokens: TAP-8 lifetimes, LOG-1 refresh records, max_age', () => {
 
   /** Authorization request → sign-in page → TAP step; returns what completing needs. */
   const signIn = async (config: client.Configuration, browser: Browser, user: { upn: string; code: string }, extra: Record<string, string> = {}) => {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid profile offline_access', state, nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
-    });
-    const res = await browser.request(url);
-    assert.equal(res.status, 303, await res.text());
-    const uid = new URL(res.headers.get('location')!, url).searchParams.get('uid')!;
+    const { verifier, state, uid } = await authorize(browser, config, { redirect_uri: redirectUri, scope: 'openid profile offline_access', nonce, ...extra });
     const started = await flowApi('', { clientId: web.appId, interactionUid: uid, capabilities: { webauthn: false } });
     assert.equal(started.status, 201, JSON.stringify(started.body));
     const step = await flowApi(`/${started.body.flowId}/tap`, { username: user.upn, code: user.code });
@@ -115,7 +61,8 @@ describe('user tokens: TAP-8 lifetimes, LOG-1 refresh records, max_age', () => {
     const body = await done.json() as { redirectTo: string };
     assert.equal(done.status, 200, JSON.stringify(body));
     const callback = await browser.follow(body.redirectTo, redirectUri);
-    return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: s.verifier, expectedState: s.state, expectedNonce: s.nonce, ...(maxAge !== undefined ? { maxAge } : {}) });
+    assert.ok(callback.url.href.startsWith(redirectUri), `stopped at ${callback.url.href} with ${callback.res.status}`);
+    return client.authorizationCodeGrant(config, callback.url, { pkceCodeVerifier: s.verifier, expectedState: s.state, expectedNonce: s.nonce, ...(maxAge !== undefined ? { maxAge } : {}) });
   };
 
   const artefact = async (model: string, id: string) => h.database.db.selectFrom('oidc_artefacts').select(['payload', 'expires_at', 'grant_id'])

@@ -10,8 +10,10 @@ import { approveCase, openCase, type RecoveryContext } from '../../../src/flows/
 import { cleanUpRecoveryCases } from '../../../src/flows/recovery/cleanup.ts';
 import { deliverRecoveryNotifications } from '../../../src/flows/recovery/notifications.ts';
 import { startHarness, type Harness } from '../../support/harness.ts';
-import { PORTAL, setUpCommonTenant } from '../../support/commonTenant.ts';
-import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
+import { issueTap, PORTAL, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { signInFlowApi } from '../../support/flowApi.ts';
+import { signInsOf } from '../../support/records.ts';
+import { createSoftAuthenticator } from '../../support/softAuthenticator.ts';
 import { enrolSoftwareOath } from '../../../src/flows/methods/passwordAndTotp.ts';
 import { generateTotp } from '../../../src/methods/totp/index.ts';
 
@@ -33,41 +35,21 @@ describe('recovery cases (RCV-1..RCV-3, SC-3 step 2)', () => {
   });
   after(async () => { await h.close(); });
 
-  const ua = { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0' };
-  const flowApi = (path: string, body: unknown = {}) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body, headers: ua });
+  const { api: flowApi, start, registerIn, usePasskey } = signInFlowApi(() => h);
   const rec = (method: string, path: string, body?: unknown) => h.call(method, `/api/recovery${path}`, body === undefined ? {} : { body });
   const evidence = { method: 'videoCall', reference: 'INC-4711', note: 'Photo ID checked on a video call' };
 
   const newUser = async (opts: { tap?: boolean } = {}) => {
     const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `Recovery user ${++seq}`, userPrincipalName: `rcv${seq}@contoso.test` } });
     assert.equal(u.status, 201, JSON.stringify(u.body));
-    let code: string | undefined;
-    if (opts.tap !== false) {
-      const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-      assert.equal(pass.status, 201, JSON.stringify(pass.body));
-      code = pass.body.temporaryAccessPass;
-    }
+    const code = opts.tap === false ? undefined : await issueTap(h, u.body.id);
     return { id: u.body.id as string, upn: u.body.userPrincipalName as string, code };
   };
   const assignRole = async (userId: string, role: string) => {
     const r = await h.call('POST', '/graph/v1.0/roleManagement/directory/roleAssignments', { body: { roleDefinitionId: ROLE[role], principalId: userId, directoryScopeId: '/' } });
     assert.equal(r.status, 201, JSON.stringify(r.body));
   };
-  const portalFlow = async () => {
-    const r = await flowApi('', { userAction: 'registerSecurityInformation', capabilities: { webauthn: true } });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.flowId as string;
-  };
-  const registerIn = async (flowId: string, auth: SoftAuthenticator, displayName = 'My key') => {
-    const o = await flowApi(`/${flowId}/register/options`);
-    assert.equal(o.status, 200, JSON.stringify(o.body));
-    return flowApi(`/${flowId}/register`, { displayName, publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) });
-  };
-  const usePasskey = async (flowId: string, auth: SoftAuthenticator, username: string) => {
-    const o = await flowApi(`/${flowId}/passkey/options`, { username });
-    assert.equal(o.status, 200, JSON.stringify(o.body));
-    return flowApi(`/${flowId}/passkey`, { credential: auth.authenticate(o.body, h.baseUrl) });
-  };
+  const portalFlow = () => start({ userAction: 'registerSecurityInformation' });
   /** A user who bootstrapped with a TAP and registered one passkey (SC-1). */
   const userWithPasskey = async () => {
     const u = await newUser();
@@ -78,7 +60,7 @@ describe('recovery cases (RCV-1..RCV-3, SC-3 step 2)', () => {
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     return { ...u, auth, passkeyId: reg.body.passkey.id as string };
   };
-  const signIns = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId).orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
+  const signIns = (userId: string) => signInsOf(h, userId);
   /** The audit records of one correlation id, step by step: records of one transaction share a time, so each step's names are sorted. */
   const auditSteps = async (correlationId: string) => {
     const rows = await h.database.db.selectFrom('directory_audits').select(['activity_date_time', 'activity_display_name', 'record']).where('correlation_id', '=', correlationId).orderBy('activity_date_time').execute();

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { completedSignIn } from '../../../src/flows/sign-in/flow.ts';
 import { startHarness, type Harness } from '../../support/harness.ts';
-import { PORTAL, setUpCommonTenant } from '../../support/commonTenant.ts';
-import { createSoftAuthenticator, type SoftAuthenticator } from '../../support/softAuthenticator.ts';
+import { newUserWithTap, PORTAL, setUpCommonTenant } from '../../support/commonTenant.ts';
+import { signInFlowApi } from '../../support/flowApi.ts';
+import { auditsOf, signInsOf } from '../../support/records.ts';
+import { createSoftAuthenticator } from '../../support/softAuthenticator.ts';
 import { assertEverySignInReplays } from '../../support/replayCheck.ts';
 import { assertWhatIfMatchesLatest } from '../../support/whatIfCheck.ts';
 
@@ -28,38 +30,14 @@ describe('sign-in flow decisions on the common tenant (SIG-1, PLT-1..PLT-4, CA-6
     }
   });
 
-  const api = (path: string, body: unknown = {}) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0' } });
-  const newUser = async () => {
-    const u = await h.call('POST', '/graph/v1.0/users', { body: { displayName: `Flow user ${++seq}`, userPrincipalName: `flow${seq}@contoso.test` } });
-    const pass = await h.call('POST', `/graph/v1.0/users/${u.body.id}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 240, isUsableOnce: false } });
-    assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    return { id: u.body.id as string, upn: u.body.userPrincipalName as string, code: pass.body.temporaryAccessPass as string };
-  };
-  const start = async (body: Record<string, unknown>) => {
-    const r = await api('', { capabilities: { webauthn: true }, ...body });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.flowId as string;
-  };
-  const records = async (userId: string) => (await h.database.db.selectFrom('sign_ins').select('record').where('user_id', '=', userId).orderBy('created_date_time').orderBy('id').execute()).map((r) => r.record as any);
-  const audits = async (userId: string) => (await h.database.db.selectFrom('directory_audits').select('record').where('target_user_id', '=', userId).orderBy('activity_date_time').orderBy('id').execute()).map((r) => r.record as any);
-  const registerIn = async (flowId: string, auth: SoftAuthenticator, displayName = 'My key') => {
-    const o = await api(`/${flowId}/register/options`);
-    assert.equal(o.status, 200, JSON.stringify(o.body));
-    return api(`/${flowId}/register`, { displayName, publicKeyCredential: auth.register(o.body.publicKey, h.baseUrl) });
-  };
+  const { api, start, registerIn, usePasskey, registerWithTap } = signInFlowApi(() => h);
+  const newUser = () => newUserWithTap(h, `Flow user ${++seq}`, `flow${seq}@contoso.test`);
+  const records = (userId: string) => signInsOf(h, userId);
+  const audits = (userId: string) => auditsOf(h, userId);
   /** SC-1's outcome: a user who signed in to the portal with a TAP and registered a passkey. */
   const passkeyHolder = async () => {
     const u = await newUser();
-    const auth = createSoftAuthenticator();
-    const first = await start({ userAction: 'registerSecurityInformation' });
-    await api(`/${first}/tap`, { username: u.upn, code: u.code });
-    assert.equal((await registerIn(first, auth)).status, 201);
-    return { u, auth };
-  };
-  const usePasskey = async (flowId: string, auth: SoftAuthenticator, username: string) => {
-    const o = await api(`/${flowId}/passkey/options`, { username });
-    assert.equal(o.status, 200, JSON.stringify(o.body));
-    return api(`/${flowId}/passkey`, { credential: auth.authenticate(o.body, h.baseUrl) });
+    return { u, auth: await registerWithTap(u) };
   };
 
   test('SC-1: TAP at the portal is granted; the record shows CA001 success, CA002 superseded under CA-6; the user registers a passkey', async () => {
