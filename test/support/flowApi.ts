@@ -5,7 +5,9 @@
  * `const { api, start, registerIn, usePasskey } = signInFlowApi(() => h);`
  */
 import assert from 'node:assert/strict';
+import * as client from 'openid-client';
 import type { Harness } from './harness.ts';
+import { authorize, type Browser } from './oidcBrowser.ts';
 import { createSoftAuthenticator, type SoftAuthenticator } from './softAuthenticator.ts';
 
 /** A desktop Chrome, so the records' device detail and client app type are those of a browser. */
@@ -45,4 +47,24 @@ export function signInFlowApi(harness: () => Harness, headers: Record<string, st
     return auth;
   };
   return { api, start, registerIn, usePasskey, registerWithTap };
+}
+
+/**
+ * An app's authorization request (`authorize`: code + PKCE, a nonce, `scope`) answered headless: a
+ * flow started for its interaction from a browser without WebAuthn, then a TAP step that must be
+ * granted. Returns what completing and redeeming need (the step's correlation id too).
+ */
+export async function tapSignInForAuthorization(
+  h: Harness, browser: Browser, config: client.Configuration, app: { appId: string; redirectUri: string; scope: string },
+  user: { upn: string; code: string }, extra: Record<string, string> = {},
+) {
+  const api = (path: string, body: unknown) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body });
+  const nonce = client.randomNonce();
+  const { verifier, state, uid } = await authorize(browser, config, { redirect_uri: app.redirectUri, scope: app.scope, nonce, ...extra });
+  const started = await api('', { clientId: app.appId, interactionUid: uid, capabilities: { webauthn: false } });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  const step = await api(`/${started.body.flowId}/tap`, { username: user.upn, code: user.code });
+  assert.equal(step.status, 200, JSON.stringify(step.body));
+  assert.equal(step.body.decision.outcome, 'grant');
+  return { verifier, state, nonce, uid, flowId: started.body.flowId as string, correlationId: step.body.correlationId as string };
 }

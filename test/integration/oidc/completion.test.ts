@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { freePort, startHarness, type Harness } from '../../support/harness.ts';
+import { createWebApp, freePort, startHarness, type Harness } from '../../support/harness.ts';
 import { Browser } from '../../support/oidcBrowser.ts';
+import { tapSignInForAuthorization } from '../../support/flowApi.ts';
 
 /**
  * Completing an authorization request with a sign-in flow (interactions.ts `finishInteraction`):
@@ -24,16 +25,11 @@ describe('completing an authorization with a sign-in flow: checks in the complet
   before(async () => {
     h = await startHarness({ clock: () => new Date(Date.now() + offsetMs) });
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-    const w = await h.call('POST', '/graph/v1.0/applications', { body: { displayName: web.displayName, web: { redirectUris: [redirectUri] } } });
-    assert.equal(w.status, 201, JSON.stringify(w.body));
-    const secret = await h.call('POST', `/graph/v1.0/applications/${w.body.id}/addPassword`, { body: {} });
-    assert.equal(secret.status, 200, JSON.stringify(secret.body));
-    Object.assign(web, { appId: w.body.appId, secret: secret.body.secretText });
+    Object.assign(web, await createWebApp(h, web.displayName, redirectUri));
   });
   after(async () => { await h.close(); });
 
   const discover = () => client.discovery(new URL(h.tenant.issuer), web.appId, undefined, client.ClientSecretPost(web.secret), { execute: [client.allowInsecureRequests] });
-  const flowApi = (path: string, body: unknown) => h.call('POST', `/api/flows/${h.tenant.tenantId}/sign-in${path}`, { token: null, body });
   const records = async (correlationId: string) =>
     (await h.database.db.selectFrom('sign_ins').select('record').where('correlation_id', '=', correlationId).execute() as Row[]).map((r) => r.record);
   const flowState = async (flowId: string) =>
@@ -52,24 +48,8 @@ describe('completing an authorization with a sign-in flow: checks in the complet
   };
 
   /** Authorization request → flow start → TAP step (grant); returns what completing needs. */
-  const signIn = async (config: client.Configuration, browser: Browser, user: { upn: string; code: string }, extra: Record<string, string> = {}) => {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid profile', state, nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
-    });
-    const res = await browser.request(url);
-    assert.equal(res.status, 303, await res.text());
-    const uid = new URL(res.headers.get('location')!, url).searchParams.get('uid')!;
-    const started = await flowApi('', { clientId: web.appId, interactionUid: uid, capabilities: { webauthn: false } });
-    assert.equal(started.status, 201, JSON.stringify(started.body));
-    const step = await flowApi(`/${started.body.flowId}/tap`, { username: user.upn, code: user.code });
-    assert.equal(step.status, 200, JSON.stringify(step.body));
-    assert.equal(step.body.decision.outcome, 'grant');
-    return { verifier, state, nonce, uid, flowId: started.body.flowId as string, correlationId: step.body.correlationId as string };
-  };
+  const signIn = (config: client.Configuration, browser: Browser, user: { upn: string; code: string }, extra: Record<string, string> = {}) =>
+    tapSignInForAuthorization(h, browser, config, { appId: web.appId, redirectUri, scope: 'openid profile' }, user, extra);
 
   const complete = async (browser: Browser, uid: string, flowId: string) => {
     const res = await browser.request(`${h.baseUrl}/${h.tenant.tenantId}/sign-in/${uid}/complete`, { method: 'POST', body: { flowId } });

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { createWebApp, freePort, startHarness, type Harness } from '../../support/harness.ts';
-import { authorize, Browser } from '../../support/oidcBrowser.ts';
+import { Browser } from '../../support/oidcBrowser.ts';
+import { tapSignInForAuthorization } from '../../support/flowApi.ts';
 import { cappedTtl, grantTtlFor } from '../../../src/oidc/tokenLifetimes.ts';
 
 /**
@@ -42,16 +43,8 @@ describe('user tokens: TAP-8 lifetimes, LOG-1 refresh records, max_age', () => {
   };
 
   /** Authorization request → sign-in page → TAP step; returns what completing needs. */
-  const signIn = async (config: client.Configuration, browser: Browser, user: { upn: string; code: string }, extra: Record<string, string> = {}) => {
-    const nonce = client.randomNonce();
-    const { verifier, state, uid } = await authorize(browser, config, { redirect_uri: redirectUri, scope: 'openid profile offline_access', nonce, ...extra });
-    const started = await flowApi('', { clientId: web.appId, interactionUid: uid, capabilities: { webauthn: false } });
-    assert.equal(started.status, 201, JSON.stringify(started.body));
-    const step = await flowApi(`/${started.body.flowId}/tap`, { username: user.upn, code: user.code });
-    assert.equal(step.status, 200, JSON.stringify(step.body));
-    assert.equal(step.body.decision.outcome, 'grant');
-    return { verifier, state, nonce, uid, flowId: started.body.flowId as string, correlationId: step.body.correlationId as string };
-  };
+  const signIn = (config: client.Configuration, browser: Browser, user: { upn: string; code: string }, extra: Record<string, string> = {}) =>
+    tapSignInForAuthorization(h, browser, config, { appId: web.appId, redirectUri, scope: 'openid profile offline_access' }, user, extra);
 
   const complete = (browser: Browser, uid: string, flowId: string) =>
     browser.request(`${h.baseUrl}/${h.tenant.tenantId}/sign-in/${uid}/complete`, { method: 'POST', body: { flowId } });
