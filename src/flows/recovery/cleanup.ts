@@ -26,25 +26,18 @@ export async function cleanUpRecoveryCases(db: Db, now: Date, opts: { tenantId?:
       const lifted = await liftSuspensions(trx, c.id);
       const deleted: string[] = [];
       for (const s of lifted) {
-        if (s.methodType === 'softwareOath' && user) {
-          if (!(await deleteOathMethod(trx, c.tenantId, user.id, s.methodId))) continue;
-          deleted.push(s.methodId);
-          await writeAudit(trx, c.tenantId, {
-            activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
-            loggedByService: 'Authentication Methods', correlationId: c.correlationId, initiatedBy: CLEANUP_ACTOR,
-            target: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, type: 'User' },
-            additionalDetails: { 'Method': 'SoftwareOath', 'Method id': s.methodId, 'Recovery case id': c.id, 'Reason': 'RCV-3: grace period over' },
-          }, now);
-          continue;
-        }
-        const removed = s.methodType === 'fido2' && user ? await deletePasskey(trx, c.tenantId, user.id, s.methodId) : undefined;
-        if (!removed || !user) continue;
-        deleted.push(removed.id);
+        if (!user) continue;
+        // The lifted method deleted (one not there any more is skipped), with what its audit names.
+        const details = s.methodType === 'softwareOath'
+          ? (await deleteOathMethod(trx, c.tenantId, user.id, s.methodId) ? { 'Method': 'SoftwareOath', 'Method id': s.methodId } : undefined)
+          : await deletePasskey(trx, c.tenantId, user.id, s.methodId).then((p) => (p ? { 'Method': 'Fido2', 'Method id': p.id, 'AAGUID': p.aaguid, 'Model': p.model } : undefined));
+        if (!details) continue;
+        deleted.push(s.methodId);
         await writeAudit(trx, c.tenantId, {
           activityDisplayName: 'Admin deleted security info', category: 'UserManagement', operationType: 'Delete', result: 'success',
           loggedByService: 'Authentication Methods', correlationId: c.correlationId, initiatedBy: CLEANUP_ACTOR,
           target: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, type: 'User' },
-          additionalDetails: { 'Method': 'Fido2', 'Method id': removed.id, 'AAGUID': removed.aaguid, 'Model': removed.model, 'Recovery case id': c.id, 'Reason': 'RCV-3: grace period over' },
+          additionalDetails: { ...details, 'Recovery case id': c.id, 'Reason': 'RCV-3: grace period over' },
         }, now);
       }
       const cleaned = await updateCase(trx, c.id, { cleanedUpAt: now, deletedMethodIds: [...c.deletedMethodIds, ...deleted] }, now);
