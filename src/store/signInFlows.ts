@@ -34,56 +34,37 @@ export type FlowOptions = Pick<SignInFlowState, 'userAction' | 'authenticationCo
 export type SignInFlow = { id: string; tenantId: string; userId: string | null; state: SignInFlowState; expiresAt: Date };
 
 /**
- * A new flow. With `challenge`, a usernameless passkey challenge bound to it is stored in the same
- * statement (the flow insert as a data-modifying `WITH`), as `saveChallengeForLiveFlow` would store it.
+ * A new flow, in one statement. With `appId`, the app is looked up (as signInFacts.applicationForLog
+ * looks it up) and its display name kept in the flow's state for the steps' sign-in records; when
+ * the tenant has no such app (or there is no such tenant) nothing is stored and the result is
+ * undefined. With `challenge`, a usernameless passkey challenge bound to the flow is stored too, as
+ * `saveChallengeForLiveFlow` would store it. Without an app, the flow's foreign key checks the tenant.
  */
 export async function createFlow(db: Db, tenantId: string, appId: string | null, now: Date, lifetimeMs: number, options: FlowOptions = {},
-  challenge?: { challenge: string; expiresAt: Date }): Promise<SignInFlow> {
-  const id = randomUUID();
-  const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID(), startedAt: now.toISOString(), ...options };
-  const expiresAt = new Date(now.getTime() + lifetimeMs);
-  if (challenge) {
-    await sql`
-      WITH f AS (
-        INSERT INTO sign_in_flows (id, tenant_id, user_id, state, created_at, expires_at)
-        VALUES (${id}::uuid, ${tenantId}::uuid, NULL, ${JSON.stringify(state)}::jsonb, ${now}::timestamptz, ${expiresAt}::timestamptz)
-        RETURNING id, tenant_id)
-      INSERT INTO webauthn_challenges (challenge, tenant_id, flow_id, user_id, purpose, expires_at)
-      SELECT ${challenge.challenge}, f.tenant_id, f.id::text, NULL, 'authentication', ${challenge.expiresAt}::timestamptz FROM f`.execute(db);
-  } else {
-    await db.insertInto('sign_in_flows').values({ id, tenant_id: tenantId, user_id: null, state: JSON.stringify(state), created_at: now, expires_at: expiresAt }).execute();
-  }
-  return { id, tenantId, userId: null, state, expiresAt };
-}
-
-/**
- * `createFlow` for an app of the tenant, in one statement: the app is looked up (as
- * signInFacts.applicationForLog looks it up) and the flow, with the app's display name in its state
- * for the steps' sign-in records, and the optional challenge inserted only when it exists.
- * Undefined, and nothing stored, when the tenant has no such app (or there is no such tenant).
- */
-export async function createFlowForApp(db: Db, tenantId: string, appId: string, now: Date, lifetimeMs: number, options: FlowOptions = {},
   challenge?: { challenge: string; expiresAt: Date }): Promise<SignInFlow | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(appId)) return undefined;
+  if (appId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(appId)) return undefined;
   const id = randomUUID();
   const state: SignInFlowState = { appId, performed: [], correlationId: randomUUID(), startedAt: now.toISOString(), ...options };
   const expiresAt = new Date(now.getTime() + lifetimeMs);
-  // Data-modifying WITH parts run whether or not the final SELECT reads them.
-  const r = await sql<{ display_name: string }>`
+  // `a`: one row, the app's name (or none without an app). Data-modifying WITH parts run whether or not the final SELECT reads them.
+  const r = await sql<{ display_name: string | null }>`
     WITH a AS (
-      SELECT display_name FROM applications WHERE tenant_id = ${tenantId}::uuid AND app_id = ${appId.toLowerCase()}::uuid
+      SELECT NULL::text AS display_name WHERE ${appId}::uuid IS NULL
+      UNION ALL
+      SELECT display_name FROM applications WHERE tenant_id = ${tenantId}::uuid AND app_id = ${appId?.toLowerCase() ?? null}::uuid
     ), f AS (
       INSERT INTO sign_in_flows (id, tenant_id, user_id, state, created_at, expires_at)
-      SELECT ${id}::uuid, ${tenantId}::uuid, NULL, ${JSON.stringify(state)}::jsonb || jsonb_build_object('appDisplayName', a.display_name), ${now}::timestamptz, ${expiresAt}::timestamptz FROM a
+      SELECT ${id}::uuid, ${tenantId}::uuid, NULL, ${JSON.stringify(state)}::jsonb || jsonb_strip_nulls(jsonb_build_object('appDisplayName', a.display_name)),
+        ${now}::timestamptz, ${expiresAt}::timestamptz FROM a
       RETURNING id, tenant_id
     ), c AS (
       INSERT INTO webauthn_challenges (challenge, tenant_id, flow_id, user_id, purpose, expires_at)
       SELECT ${challenge?.challenge ?? null}::text, f.tenant_id, f.id::text, NULL, 'authentication', ${challenge?.expiresAt ?? null}::timestamptz FROM f WHERE ${challenge ? 1 : 0}::int = 1
     )
     SELECT display_name FROM a`.execute(db);
-  const app = r.rows[0];
-  if (!app) return undefined;
-  state.appDisplayName = app.display_name;
+  const found = r.rows[0];
+  if (!found) return undefined;
+  if (found.display_name !== null) state.appDisplayName = found.display_name;
   return { id, tenantId, userId: null, state, expiresAt };
 }
 

@@ -9,7 +9,7 @@ import type { Db } from '../../store/database.ts';
 import { isForeignKeyViolation } from '../../store/query.ts';
 import { applicationForLog, loadSignInFacts, openPasskeyStep as openPasskeyStepQuery, type SignInFacts } from '../../store/signInFacts.ts';
 import type { StoredFido2Method } from '../../store/passkeys.ts';
-import { createFlow, createFlowForApp, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow, type SignInFlowState } from '../../store/signInFlows.ts';
+import { createFlow, lockFlow, saveFlow, saveFlowQuery, type FlowOptions, type PerformedMethod, type SignInFlow, type SignInFlowState } from '../../store/signInFlows.ts';
 import { findTenant } from '../../store/tenants.ts';
 import { FIRST_PARTY_APPS } from '../../domain/directory.ts';
 
@@ -53,9 +53,7 @@ export async function startSignIn(db: Db, tenantId: string, opts: StartOptions, 
   // For an app, the app's lookup and the flow are that one statement; the app's name goes into the
   // flow, so the steps' records (stepLogger) don't read it again.
   try {
-    const flow = appId
-      ? await createFlowForApp(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge)
-      : await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge);
+    const flow = await createFlow(db, tenantId, appId, now, FLOW_LIFETIME_MS, options, challenge);
     if (flow) return { flowId: flow.id, expiresDateTime: flow.expiresAt.toISOString() };
   } catch (err) {
     if (isForeignKeyViolation(err)) throw new NotFoundError('tenant', tenantId);

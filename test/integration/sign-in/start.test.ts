@@ -4,7 +4,7 @@ import { startHarness, type Harness } from '../../support/harness.ts';
 
 /**
  * The flow's start for an app (flow.ts `startSignIn`): the app's lookup and the flow (and, with
- * passkey options, its challenge) are one statement (signInFlows.ts `createFlowForApp`). An
+ * passkey options, its challenge) are one statement (signInFlows.ts `createFlow`). An
  * unknown app or tenant is refused with 404 and nothing is stored; a known app's name is kept in
  * the flow for the steps' sign-in records (LOG-1).
  */
